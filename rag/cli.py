@@ -1,0 +1,28 @@
+"""The ``newsrag`` command. Each command group lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+for _name, _value in (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("ANONYMIZED_TELEMETRY", "False"),
+    ("GRADIO_ANALYTICS_ENABLED", "False"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+):
+    os.environ.setdefault(_name, _value)
+
+app = typer.Typer(
+    name="newsrag",
+    help="Question answering over news articles, with verified citations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,130 @@
+"""The records that flow between stages: articles, chunks, retrieved passages, answers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+_WS = re.compile(r"\s+")
+
+
+def normalized_text_hash(text: str) -> str:
+    """SHA-1 of the text lower-cased with white space folded: equal for the same story stored twice."""
+    return hashlib.sha1(_WS.sub(" ", text).strip().lower().encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned news article.
+
+    ``id`` is stable across runs (a record's own id, or derived from its path or URL);
+    ``content_hash`` covers the text and the metadata, so a changed article is re-embedded.
+    """
+
+    id: str
+    title: str
+    text: str
+    published: date | None = None
+    source: str = ""
+    url: str = ""
+    authors: tuple[str, ...] = ()
+    place: str = ""
+    origin: str = ""  # the file, ``file:line`` or URL it was loaded from
+
+    @property
+    def text_hash(self) -> str:
+        """Hash of the normalised text alone (duplicate detection)."""
+        return normalized_text_hash(self.text)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything that is stored, so any change triggers a re-embed."""
+        parts = [
+            self.title,
+            self.text,
+            self.published.isoformat() if self.published else "",
+            self.source,
+            self.url,
+            "|".join(self.authors),
+            self.place,
+        ]
+        return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: ``article.text[start:end] == text``."""
+
+    id: str
+    article_id: str
+    position: int
+    text: str
+    start: int
+    end: int
+    n_tokens: int
+    embed_text: str  # what is embedded: a short header (title, date, source) + the text
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An article's metadata as kept in the store (no text)."""
+
+    id: str
+    title: str
+    published: date | None
+    source: str
+    url: str
+    authors: tuple[str, ...]
+    content_hash: str
+    text_hash: str
+    n_chunks: int
+    also_sources: tuple[str, ...] = ()  # other sources that carried the same story (duplicates)
+    aliases: tuple[str, ...] = ()  # other inputs' ids for the same story (e.g. a duplicate record's id)
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its article's metadata and how it ranked."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    position: int
+    title: str
+    published: date | None
+    source: str
+    url: str
+    score: float = 0.0
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A marker ``[n]`` in an answer, resolved to the passage and the exact span that supports it."""
+
+    n: int
+    passage: Passage
+    quote: str  # the supporting span, verbatim from passage.text
+    quote_start: int  # offsets of the quote inside passage.text
+    quote_end: int
+
+
+@dataclass
+class Answer:
+    """What ``ask`` returns."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Passage] = field(default_factory=list)  # every passage the generator was shown
+    abstained: bool = False
+    unsupported: list[str] = field(default_factory=list)  # answer sentences no cited passage supports
+    standalone_question: str = ""  # the question after follow-up rewriting
+    backend: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: retrieve, first_token, generate, total

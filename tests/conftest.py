@@ -1,0 +1,47 @@
+"""Shared fixtures: offline switches, the data folder, a fresh store per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.update(
+    HF_HUB_OFFLINE="1",
+    TRANSFORMERS_OFFLINE="1",
+    ANONYMIZED_TELEMETRY="False",
+    GRADIO_ANALYTICS_ENABLED="False",
+    TOKENIZERS_PARALLELISM="false",
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+SAMPLES = REPO / "samples"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """../shared/data, or a skip with the reason when it is absent."""
+    if not (DATA / "README.md").exists():
+        pytest.skip(f"needs the shared news data at {DATA} (absent on this machine)")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def embeddings():  # type: ignore[no-untyped-def]
+    """The real bundled model, loaded once per test session."""
+    from rag.embeddings import MiniLMEmbeddings
+
+    return MiniLMEmbeddings()
+
+
+@pytest.fixture
+def store(tmp_path: Path, embeddings) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A fresh embedded Chroma store in a temp dir."""
+    from rag.store import NewsStore
+
+    s = NewsStore(tmp_path / "home", collection="test", embeddings=embeddings)
+    yield s
+    s.close()
