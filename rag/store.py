@@ -168,7 +168,7 @@ class KeywordIndex:
             return dict(self._db.execute("SELECT article_id, content_hash FROM synced").fetchall())
 
     def replace(self, rows_by_article: dict[str, tuple[str, list[tuple[str, int, str, str, str]]]]) -> None:
-        """Replace whole articles: ``{article_id: (content_hash, [(chunk_id, day, source, title, text)])}``."""
+        """Replace whole articles: ``{id: (content_hash, [(chunk_id, day, source, title, text)])}``."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")

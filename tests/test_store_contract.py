@@ -1,0 +1,157 @@
+"""One contract, two modes: the embedded store and a real ``chroma run`` server behave the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rag.embeddings import MiniLMEmbeddings
+from rag.errors import StoreError
+from rag.records import Article, Chunk
+from rag.store import Filters, NewsStore
+from tests.chroma_server import chroma_binary, chroma_server
+
+
+def _article(aid: str, text: str, day: date, source: str = "MIA", title: str = "") -> Article:
+    return Article(id=aid, title=title or f"Title {aid}", text=text, published=day, source=source)
+
+
+def _chunks(a: Article) -> list[Chunk]:
+    half = len(a.text) // 2
+    cut = a.text.rfind(" ", 0, half) or half
+    spans = [(0, cut), (cut, len(a.text))]
+    return [
+        Chunk(
+            id=f"{a.id}:{i}",
+            article_id=a.id,
+            position=i,
+            text=a.text[s:e],
+            start=s,
+            end=e,
+            n_tokens=0,
+            embed_text=f"{a.title} | {a.text[s:e]}",
+        )
+        for i, (s, e) in enumerate(spans)
+    ]
+
+
+def _write(store: NewsStore, *articles: Article) -> None:
+    items = [(a, _chunks(a)) for a in articles]
+    vectors = store.embeddings.embed_array([c.embed_text for _, cs in items for c in cs])
+    store.write_articles(items, vectors)
+
+
+NATO = _article(
+    "nato",
+    "NATO's chief said in Skopje that the alliance sees no imminent military threat from Russia. "
+    "He added that allies remain vigilant and united.",
+    date(2023, 11, 21),
+)
+TRAM = _article(
+    "tram",
+    "The city opened its first tram line on Monday. Trains run every seven minutes between the "
+    "station and the university.",
+    date(2024, 3, 4),
+    source="Local Wire",
+)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def any_store(
+    request: pytest.FixtureRequest, tmp_path: Path, embeddings: MiniLMEmbeddings
+) -> Iterator[NewsStore]:
+    """The same store API over an embedded Chroma and over a real Chroma server."""
+    if request.param == "embedded":
+        s = NewsStore(tmp_path / "home", collection="contract", embeddings=embeddings)
+        yield s
+        s.close()
+        return
+    if chroma_binary() is None:
+        pytest.skip("the chroma CLI is not installed")
+    with chroma_server(tmp_path / "server-data") as url:
+        s = NewsStore(tmp_path / "home", collection="contract", chroma_url=url, embeddings=embeddings)
+        yield s
+        s.close()
+
+
+def test_write_search_filter_delete(any_store: NewsStore) -> None:
+    _write(any_store, NATO, TRAM)
+    stats = any_store.stats()
+    assert (stats.articles, stats.chunks) == (2, 4)
+    assert stats.first_published == date(2023, 11, 21)
+    assert stats.last_published == date(2024, 3, 4)
+
+    hits = any_store.dense_search(any_store.embeddings.embed_query("threat from Russia"), 4)
+    assert hits[0][0].article_id == "nato"
+    assert hits[0][0].text in NATO.text
+    assert hits[0][0].title == "Title nato" and hits[0][0].published == date(2023, 11, 21)
+
+    only_2024 = any_store.dense_search(
+        any_store.embeddings.embed_query("threat from Russia"), 4, Filters(since=date(2024, 1, 1))
+    )
+    assert {p.article_id for p, _ in only_2024} == {"tram"}
+    kw = any_store.keyword_search(["tram", "university"], 5)
+    assert kw and kw[0][0].startswith("tram:")
+    assert any_store.keyword_search(["tram"], 5, Filters(sources=("MIA",))) == []
+
+    assert any_store.delete_articles(["nato"]) == 1
+    assert set(any_store.articles(refresh=True)) == {"tram"}
+    assert any_store.dense_search(any_store.embeddings.embed_query("Russia"), 4)[0][0].article_id == "tram"
+    assert any_store.keyword_search(["russia"], 5) == []
+
+
+def test_replacing_an_article_leaves_no_old_chunks(any_store: NewsStore) -> None:
+    _write(any_store, NATO)
+    changed = _article("nato", "A shorter corrected text about NATO and Russia.", date(2023, 11, 22))
+    _write(any_store, changed)
+    chunks = any_store.article_chunks("nato")
+    assert "".join(p.text for p in chunks) == changed.text
+    assert any_store.articles()["nato"].published == date(2023, 11, 22)
+    assert any_store.keyword_search(["vigilant"], 5) == []
+
+
+def test_half_written_articles_are_invisible_and_repaired(any_store: NewsStore) -> None:
+    _write(any_store, TRAM)
+    # What a writer killed between its chunk insert and its commit leaves behind.
+    ch = _chunks(NATO)
+    any_store.manifest.upsert(
+        ids=["nato"], embeddings=any_store._zero(1), metadatas=[{"status": "pending", "title": "x"}]
+    )
+    any_store.chunks.add(
+        ids=[c.id for c in ch],
+        embeddings=any_store.embeddings.embed_array([c.embed_text for c in ch]),
+        documents=[c.text for c in ch],
+        metadatas=[{"article_id": "nato", "published_day": 0, "source": "MIA", "title": "x"} for _ in ch],
+    )
+    hits = any_store.dense_search(any_store.embeddings.embed_query("threat from Russia"), 4)
+    assert {p.article_id for p, _ in hits} == {"tram"}
+    assert any_store.repair() == ["nato"]
+    assert any_store.chunks.count() == 2
+    assert any_store.stats().articles == 1
+
+
+def test_second_instance_sees_first_writers_articles(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
+    """Two app processes sharing one server: the keyword index of the reader catches up."""
+    if chroma_binary() is None:
+        pytest.skip("the chroma CLI is not installed")
+    with chroma_server(tmp_path / "server-data") as url:
+        writer = NewsStore(tmp_path / "a", "shared", chroma_url=url, embeddings=embeddings)
+        reader = NewsStore(
+            tmp_path / "b", "shared", chroma_url=url, embeddings=embeddings, keyword_sync_seconds=0
+        )
+        assert reader.keyword_search(["tram"], 5) == []
+        _write(writer, TRAM)
+        assert reader.keyword_search(["tram"], 5)[0][0].startswith("tram:")
+        writer.delete_articles(["tram"])
+        assert reader.keyword_search(["tram"], 5) == []
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
+    from tests.chroma_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StoreError, match=f"127.0.0.1:{url.rsplit(':', 1)[1]}"):
+        NewsStore(tmp_path / "home", chroma_url=url, embeddings=embeddings)
