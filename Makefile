@@ -19,7 +19,7 @@ setup: $(BIN)/python
 
 # setup + the test and lint tools, and Chromium for the browser tests.
 setup-dev: setup
-	$(BIN)/pip install -e '.[local,fast,bench]' pytest pytest-timeout playwright gradio_client ruff mypy
+	$(BIN)/pip install -e '.[local,fast,bench]' --group dev
 	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 
 # Ingest the sample articles and open the chat on http://127.0.0.1:7860
