@@ -6,6 +6,8 @@ import os
 
 import typer
 
+from rag import _cli_ingest
+
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
     ("TRANSFORMERS_OFFLINE", "1"),
@@ -21,6 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+_cli_ingest.register(app)  # ingest, stats, delete
 
 
 def main() -> None:

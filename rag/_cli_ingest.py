@@ -1,0 +1,266 @@
+"""CLI commands ``ingest``, ``stats`` and ``delete`` (registered on the ``newsrag`` app by :func:`register`).
+
+Exit codes: 0 all went well; 1 some inputs failed (the rest were stored) or the store failed;
+2 usage errors (unknown options, bad ``--field``, bad settings).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from ingest import IngestReport
+    from rag.settings import Settings
+    from rag.store import NewsStore
+
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="State folder (default: NEWSRAG_HOME or .newsrag).")
+]
+CollectionOpt = Annotated[str | None, typer.Option("--collection", help="Chroma collection name.")]
+ChromaOpt = Annotated[
+    str | None, typer.Option("--chroma-url", help="http://host:port of a `chroma run` server.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def _settings(home: Path | None, collection: str | None, chroma_url: str | None, **extra: Any) -> Settings:
+    """Settings from defaults, newsrag.toml and NEWSRAG_* with the flags on top (exit 2 if invalid)."""
+    from pydantic import ValidationError
+
+    from rag.settings import Settings
+
+    try:
+        base = Settings()
+        overrides: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+        if home is not None:
+            overrides["home"] = home
+        if collection is not None:
+            overrides["collection"] = collection
+        if chroma_url is not None:
+            overrides["chroma_url"] = chroma_url
+        return base.with_overrides(overrides) if overrides else base
+    except (ValidationError, KeyError) as exc:
+        typer.echo(f"error: invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _open_store(settings: Settings) -> NewsStore:
+    from rag.embeddings import MiniLMEmbeddings
+    from rag.errors import StoreError
+    from rag.store import NewsStore
+
+    try:
+        return NewsStore(
+            settings.home,
+            collection=settings.collection,
+            chroma_url=settings.chroma_url,
+            embeddings=MiniLMEmbeddings(batch_size=settings.embedding_batch_size),
+            keyword_sync_seconds=settings.retrieval.keyword_sync_seconds,
+        )
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def ingest_command(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Files, folders, .json/.jsonl/.csv record files, http(s):// pages or feeds."),
+    ],
+    field: Annotated[
+        list[str] | None,
+        typer.Option("--field", help="Map a record field: OURS=THEIRS, e.g. --field text=body (repeatable)."),
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove stored articles from these files/folders not seen now.")
+    ] = False,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Most word pieces per chunk (default from settings).")
+    ] = None,
+    overlap: Annotated[int | None, typer.Option("--overlap", help="Overlap between chunks, word pieces.")] = None,
+    allow_private_urls: Annotated[
+        bool, typer.Option("--allow-private-urls", help="Allow fetching from private/loopback addresses.")
+    ] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Add articles: files, folders, JSON/JSONL/CSV records, web pages and RSS/Atom feeds."""
+    from ingest import IngestOptions, count_inputs, ingest, parse_field_map
+    from rag.errors import NewsragError
+
+    try:
+        fields = parse_field_map(field or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--field") from exc
+    extra: dict[str, Any] = {"chunk.max_tokens": max_tokens, "chunk.overlap_tokens": overlap}
+    if allow_private_urls:
+        extra["ingest.allow_private_urls"] = True
+    settings = _settings(home, collection, chroma_url, **extra)
+    options = IngestOptions.from_settings(settings, prune=prune, fields=fields)
+    store = _open_store(settings)
+    try:
+        with _ProgressBar(enabled=progress, total=count_inputs(inputs, settings.ingest.max_file_mb)) as bar:
+            report = ingest(inputs, store, options=options, progress=bar.update)
+    except NewsragError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(_summary(report))
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _summary(report: IngestReport) -> str:
+    rate = report.chunks_added / report.seconds if report.seconds > 0 else 0.0
+    lines = [
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"duplicates {report.duplicates}, failed {len(report.failed)}"
+        + (f", pruned {report.pruned}" if report.pruned else "")
+        + (f", repaired {report.repaired}" if report.repaired else ""),
+        f"{report.chunks_added} chunks embedded in {report.seconds:.1f} s ({rate:.0f} chunks/s)",
+    ]
+    if report.duplicates:
+        pairs = list(report.duplicate_of.items())
+        lines.append("duplicates (stored once, this input kept as an alias):")
+        lines.extend(f"  {dup} = {canon}" for dup, canon in pairs[:10])
+        if len(pairs) > 10:
+            lines.append(f"  ... and {len(pairs) - 10} more (--json lists all)")
+    if report.failed:
+        lines.append("failed:")
+        lines.extend(f"  {f.input}: {f.reason}" for f in report.failed)
+    return "\n".join(lines)
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr: articles, chunks, chunks/s."""
+
+    def __init__(self, enabled: bool, total: int | None) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("articles"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[chunks]} chunks, {task.fields[rate]:.0f} chunks/s"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("ingest", total=self.total, chunks=0, rate=0.0)
+        return self
+
+    def update(self, p: Any) -> None:
+        if self._progress is not None:
+            rate = p.chunks / p.seconds if p.seconds > 0 else 0.0
+            self._progress.update(self._task, completed=p.articles, chunks=p.chunks, rate=rate)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def stats_command(
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """What the collection holds: articles, chunks, sources, date range."""
+    from rag.errors import StoreError
+
+    store = _open_store(_settings(home, collection, chroma_url))
+    try:
+        stats = store.stats()
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        store.close()
+    first = stats.first_published.isoformat() if stats.first_published else None
+    last = stats.last_published.isoformat() if stats.last_published else None
+    if as_json:
+        out = {
+            "articles": stats.articles,
+            "chunks": stats.chunks,
+            "sources": stats.sources,
+            "first_published": first,
+            "last_published": last,
+        }
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    typer.echo(f"{stats.articles} articles, {stats.chunks} chunks in {store.location}")
+    typer.echo(f"published: {first or '-'} .. {last or '-'}")
+    if stats.sources:
+        typer.echo("sources: " + ", ".join(f"{name} ({n})" for name, n in list(stats.sources.items())[:15]))
+        if len(stats.sources) > 15:
+            typer.echo(f"  ... and {len(stats.sources) - 15} more (--json lists all)")
+
+
+def delete_command(
+    ids: Annotated[list[str], typer.Argument(help="Article ids (see `newsrag stats`, search results).")],
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Remove articles and their chunks. Exit 1 if some ids were not found."""
+    from rag.errors import StoreError
+
+    store = _open_store(_settings(home, collection, chroma_url))
+    try:
+        known = store.articles(refresh=True)
+        missing = [i for i in ids if i not in known]
+        deleted = store.delete_articles([i for i in ids if i in known])
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps({"deleted": deleted, "not_found": missing}, ensure_ascii=False))
+    else:
+        typer.echo(f"deleted {deleted} article(s)")
+        for i in missing:
+            typer.echo(f"not found: {i}", err=True)
+    raise typer.Exit(1 if missing else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ingest``, ``stats`` and ``delete`` to the ``newsrag`` app."""
+    app.command("ingest")(ingest_command)
+    app.command("stats")(stats_command)
+    app.command("delete")(delete_command)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m rag._cli_ingest` for debugging
+    standalone = typer.Typer(pretty_exceptions_enable=False)
+    register(standalone)
+    standalone(sys.argv[1:])
