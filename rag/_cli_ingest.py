@@ -82,7 +82,7 @@ def ingest_command(
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", help="Most word pieces per chunk (default from settings).")
     ] = None,
-    overlap: Annotated[int | None, typer.Option("--overlap", help="Overlap between chunks, word pieces.")] = None,
+    overlap: Annotated[int | None, typer.Option("--overlap", help="Chunk overlap, word pieces.")] = None,
     allow_private_urls: Annotated[
         bool, typer.Option("--allow-private-urls", help="Allow fetching from private/loopback addresses.")
     ] = False,
