@@ -24,7 +24,7 @@ REPORT_HTML = "report.html"
 
 _RESULT_FIELDS = tuple(f.name for f in fields(QuestionResult))
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;\-–]\s*\d+)*)\s*\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\[\"“‘(]|[A-Z0-9])")
 
 
 def baseline_results(name: str) -> str:

@@ -288,7 +288,7 @@ def latency_svg(rows_by_system: Mapping[str, Sequence[Mapping[str, Any]]]) -> st
         return None
     fig = Figure(figsize=(max(4.0, 1.3 * len(data) + 1.5), 3.6))
     ax = fig.subplots()
-    box = ax.boxplot(data, vert=True, patch_artist=True, showfliers=True, whis=(5, 95))
+    box = ax.boxplot(data, patch_artist=True, showfliers=True, whis=(5, 95))
     ax.set_xticks(range(1, len(labels) + 1), labels, fontsize=8)
     for patch, color in zip(box["boxes"], colors, strict=True):
         patch.set_facecolor(color)

@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from rag import _cli_ingest
+from rag import _cli_eval, _cli_ingest
 
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 
 _cli_ingest.register(app)  # ingest, stats, delete
+_cli_eval.register(app)  # eval (run, compare, report)
 
 
 def main() -> None:
