@@ -84,6 +84,7 @@ _ABBREVIATIONS = frozenset(
         "p.m",
     ]
 )
+_BEFORE_NUMBERS = frozenset({"no", "fig", "est"})  # abbreviations only when a number follows
 # A sentence ends at . ! ? (or …), optionally followed by closing quotes/brackets, then white space.
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
 _PARAGRAPH = re.compile(r"[^\n]+")
@@ -105,9 +106,12 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     for m in _SENTENCE_END.finditer(text, start, end):
         stop = m.end()
         word = text[text.rfind(" ", pos, m.start()) + 1 : m.start()].lower().lstrip("(\"'“‘")
-        if text[m.start()] == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
-            continue  # "Mr. Smith", "J. Smith": not the end of a sentence
         nxt = text[stop:end].lstrip()[:1]
+        if text[m.start()] == "." and (
+            (word in _ABBREVIATIONS and (word not in _BEFORE_NUMBERS or nxt.isdigit()))
+            or (len(word) == 1 and word.isalpha())
+        ):
+            continue  # "Mr. Smith", "J. Smith", "No. 10": not the end of a sentence
         if nxt and nxt.islower():
             continue  # "e.g. this" or an ellipsis inside a sentence
         spans.append((pos, stop))

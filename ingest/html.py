@@ -37,7 +37,6 @@ def extract_html(html: str, article_id: str, origin: str, url: str = "") -> RawA
             include_images=False,
             include_links=False,
             include_tables=True,
-            deduplicate=True,
         )
     except Exception as exc:  # trafilatura raises many kinds on broken markup
         raise InputError(origin, f"cannot parse the HTML: {exc}") from exc
