@@ -1,0 +1,356 @@
+"""Hybrid, time-aware retrieval over a :class:`~rag.store.NewsStore`.
+
+Two rankings of chunks, dense (MiniLM cosine in Chroma) and keyword (BM25 over text and title in
+the store's FTS5 index), are each reduced to a ranking of *articles* (an article ranks where its best
+chunk ranks, so a long article counts once) and fused by reciprocal rank. Time enters three ways:
+
+- ``as_of`` is a hard upper bound: nothing published after the question was asked.
+- A range the question names ("this week", "last month", "in June 2022") filters, relative to
+  ``as_of``; when that range holds no match, the search runs again without it.
+- Recency: articles older than ``recency_window_days`` before the anchor date (``as_of``, or the
+  newest match when the question asks about recent events) lose weight with a half-life of
+  ``recency_half_life_days``.
+
+An optional cross-encoder (a local sentence-transformers ``CrossEncoder`` path) re-scores the best
+articles' passages. Passages are then returned article by article, at most ``max_per_article`` each.
+
+Example:
+    >>> retriever = HybridRetriever(store, k=5)  # doctest: +SKIP
+    >>> hits = retriever.search("What did Stoltenberg say?", as_of=date(2023, 11, 22))  # doctest: +SKIP
+    >>> hits.passages[0].title  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from rag._fusion import dedup, recency_weight, rrf
+from rag._query import TimeScope, content_words, time_scope
+from rag.errors import EmptyStoreError, ModelError
+from rag.records import Passage
+from rag.store import Filters, NewsStore
+
+if TYPE_CHECKING:
+    from sentence_transformers import CrossEncoder
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ArticleHit", "HybridRetriever", "NewsRetriever", "Retrieval", "passage_document"]
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    """One retrieved article: its fused score and its best passages (best first)."""
+
+    article_id: str
+    score: float
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What a search found and how it read the question."""
+
+    question: str
+    passages: list[Passage]
+    articles: list[ArticleHit]
+    filters: Filters
+    scope: TimeScope
+    anchor: date | None  # the date recency was measured from (None: no recency weighting)
+    terms: tuple[str, ...]  # the question's content words sent to BM25
+    similarity: dict[str, float] = field(default_factory=dict)  # chunk id -> dense cosine
+    widened: bool = False  # the question's own date range matched nothing and was dropped
+
+
+def _intersect(filters: Filters, since: date | None, until: date | None) -> Filters:
+    lo = max((d for d in (filters.since, since) if d), default=None)
+    hi = min((d for d in (filters.until, until) if d), default=None)
+    return replace(filters, since=lo, until=hi)
+
+
+@lru_cache(maxsize=2)
+def _cross_encoder(path: str) -> CrossEncoder:
+    if not Path(path).exists():
+        raise ModelError(
+            f"the reranker model {path} does not exist: set retrieval.reranker_path to a local folder"
+        )
+    try:
+        from sentence_transformers import CrossEncoder
+    except ImportError as exc:  # pragma: no cover - a hard dependency
+        raise ModelError(
+            "the reranker needs sentence-transformers: pip install sentence-transformers"
+        ) from exc
+    try:
+        return CrossEncoder(path, device="cpu")
+    except Exception as exc:
+        raise ModelError(f"could not load the reranker from {path}: {exc}") from exc
+
+
+_rerank_lock = threading.Lock()
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval fused by rank, per article, with date filters and recency.
+
+    Args:
+        store: the store to search.
+        k: passages returned by default.
+        fetch_k: chunks fetched from each of the dense and keyword searches before fusion.
+        hybrid: False searches with dense vectors only.
+        rrf_k: the reciprocal-rank constant (60 is the usual choice).
+        dense_weight, keyword_weight: weights of the two rankings in the fusion.
+        max_per_article: most passages one article may contribute.
+        recency_window_days: articles this many days older than the anchor keep full weight;
+            None disables recency weighting.
+        recency_half_life_days: beyond the window, an article's score halves every so many days.
+        reranker_path: a local sentence-transformers CrossEncoder folder; None (default) skips it.
+        rerank_top: how many of the best articles the reranker re-scores.
+
+    Raises:
+        EmptyStoreError: from :meth:`search`, when the collection holds no articles.
+
+    Example:
+        >>> r = HybridRetriever(store, k=4, max_per_article=1)  # doctest: +SKIP
+        >>> [p.title for p in r.search("tram line opening").passages]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        store: NewsStore,
+        *,
+        k: int = 5,
+        fetch_k: int = 40,
+        hybrid: bool = True,
+        rrf_k: int = 60,
+        dense_weight: float = 1.0,
+        keyword_weight: float = 1.0,
+        max_per_article: int = 2,
+        recency_window_days: int | None = 7,
+        recency_half_life_days: float = 30.0,
+        reranker_path: Path | str | None = None,
+        rerank_top: int = 20,
+    ) -> None:
+        self.store = store
+        self.k = k
+        self.fetch_k = fetch_k
+        self.hybrid = hybrid
+        self.rrf_k = rrf_k
+        self.dense_weight = dense_weight
+        self.keyword_weight = keyword_weight
+        self.max_per_article = max_per_article
+        self.recency_window_days = recency_window_days
+        self.recency_half_life_days = recency_half_life_days
+        self.reranker_path = str(reranker_path) if reranker_path else None
+        self.rerank_top = rerank_top
+
+    # ---- the search ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] = (),
+        article_ids: Sequence[str] = (),
+        max_per_article: int | None = None,
+    ) -> Retrieval:
+        """Rank passages for ``question``.
+
+        Args:
+            question: the (standalone) question.
+            k: passages to return (default: the retriever's ``k``).
+            as_of: the moment the question is asked: later articles are excluded, and recency is
+                measured from it.
+            since, until: inclusive publication-date limits.
+            sources: only these sources (as stored, e.g. ``cnn.com``).
+            article_ids: only these articles.
+            max_per_article: overrides the retriever's cap for this search.
+
+        Returns:
+            A :class:`Retrieval` with passages grouped by article, best article first.
+
+        Raises:
+            EmptyStoreError: the collection holds no articles.
+            StoreError: Chroma or the keyword index failed.
+        """
+        if not self.store.articles():
+            raise EmptyStoreError(self.store.collection_name)
+        k = k or self.k
+        cap = max_per_article or self.max_per_article
+        if as_of:
+            until = min(until, as_of) if until else as_of
+        base = Filters(since=since, until=until, sources=tuple(sources), article_ids=tuple(article_ids))
+        scope = time_scope(question, as_of)
+        terms = tuple(content_words(question))
+        vector = self.store.embeddings.embed_query(question)
+
+        filters, widened = base, False
+        if scope.since or scope.until:
+            filters = _intersect(base, scope.since, scope.until)
+        dense, keyword = self._candidates(vector, terms, filters)
+        if not dense and not keyword and filters != base:
+            log.info(
+                "nothing matches %r within %s..%s; searching without it",
+                scope.phrase,
+                scope.since,
+                scope.until,
+            )
+            filters, widened = base, True
+            dense, keyword = self._candidates(vector, terms, filters)
+
+        passages = {p.chunk_id: p for p, _ in dense}
+        missing = [cid for cid, _ in keyword if cid not in passages]
+        passages.update(self.store.passages(missing))
+        similarity = {p.chunk_id: s for p, s in dense}
+        dense_ids = [p.chunk_id for p, _ in dense]
+        keyword_ids = [cid for cid, _ in keyword if cid in passages]
+
+        articles = self._fuse(dense_ids, keyword_ids, passages)
+        anchor = as_of
+        if anchor is None and scope.recent:
+            dates = [p.published for p in passages.values() if p.published]
+            anchor = max(dates) if dates else None
+        if anchor is not None and self.recency_window_days is not None:
+            articles = [
+                replace(
+                    hit,
+                    score=hit.score
+                    * recency_weight(
+                        hit.passages[0].published,
+                        anchor,
+                        self.recency_window_days,
+                        self.recency_half_life_days,
+                    ),
+                )
+                for hit in articles
+            ]
+            articles.sort(key=lambda h: -h.score)
+        if self.reranker_path and articles:
+            articles = self._rerank(question, articles)
+        out: list[Passage] = []
+        for hit in articles:
+            out.extend(hit.passages[:cap])
+            if len(out) >= k:
+                break
+        return Retrieval(
+            question=question,
+            passages=out[:k],
+            articles=articles,
+            filters=filters,
+            scope=scope,
+            anchor=anchor,
+            terms=terms,
+            similarity=similarity,
+            widened=widened,
+        )
+
+    def _candidates(
+        self, vector: list[float], terms: Sequence[str], filters: Filters
+    ) -> tuple[list[tuple[Passage, float]], list[tuple[str, float]]]:
+        dense = self.store.dense_search(vector, self.fetch_k, filters)
+        keyword = self.store.keyword_search(terms, self.fetch_k, filters) if self.hybrid and terms else []
+        return dense, keyword
+
+    def _fuse(
+        self, dense_ids: list[str], keyword_ids: list[str], passages: dict[str, Passage]
+    ) -> list[ArticleHit]:
+        """Article-level RRF: each ranking counts an article once, where its best chunk ranks."""
+        rankings = [(dense_ids, self.dense_weight), (keyword_ids, self.keyword_weight)]
+        chunk_scores = rrf(rankings, self.rrf_k)
+
+        def article_order(ids: list[str]) -> list[str]:
+            return dedup(passages[c].article_id for c in ids)
+
+        article_scores = rrf(((article_order(ids), w) for ids, w in rankings if ids), self.rrf_k)
+        dense_rank = {c: i for i, c in enumerate(dense_ids, start=1)}
+        keyword_rank = {c: i for i, c in enumerate(keyword_ids, start=1)}
+        by_article: dict[str, list[Passage]] = {}
+        for cid in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
+            p = passages[cid]
+            by_article.setdefault(p.article_id, []).append(
+                replace(
+                    p,
+                    score=chunk_scores[cid],
+                    dense_rank=dense_rank.get(cid),
+                    keyword_rank=keyword_rank.get(cid),
+                )
+            )
+        hits = [ArticleHit(aid, article_scores[aid], tuple(ps)) for aid, ps in by_article.items()]
+        hits.sort(key=lambda h: -h.score)
+        return hits
+
+    def _rerank(self, question: str, articles: list[ArticleHit]) -> list[ArticleHit]:
+        """Re-score the best articles by a cross-encoder over their best passage."""
+        assert self.reranker_path is not None
+        model = _cross_encoder(self.reranker_path)
+        head, tail = articles[: self.rerank_top], articles[self.rerank_top :]
+        with _rerank_lock:
+            scores = model.predict([(question, h.passages[0].text) for h in head], show_progress_bar=False)
+        ranked = sorted(zip(head, scores, strict=True), key=lambda hs: -float(hs[1]))
+        top = max(h.score for h in head)
+        # Keep the reranked head above the tail, whatever the scale of the cross-encoder's scores.
+        reranked = [replace(h, score=top + 1.0 + len(ranked) - i) for i, (h, _) in enumerate(ranked)]
+        return reranked + tail
+
+
+def passage_document(passage: Passage) -> Document:
+    """A passage as a LangChain ``Document`` (metadata: ids, title, date, source, url, ranks)."""
+    return Document(
+        id=passage.chunk_id,
+        page_content=passage.text,
+        metadata={
+            "chunk_id": passage.chunk_id,
+            "article_id": passage.article_id,
+            "title": passage.title,
+            "published": passage.published.isoformat() if passage.published else "",
+            "source": passage.source,
+            "url": passage.url,
+            "start": passage.start,
+            "end": passage.end,
+            "score": passage.score,
+            "dense_rank": passage.dense_rank,
+            "keyword_rank": passage.keyword_rank,
+        },
+    )
+
+
+class NewsRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain ``BaseRetriever``, for composing into other chains.
+
+    Example:
+        >>> retriever = NewsRetriever(retriever=HybridRetriever(store), k=4)  # doctest: +SKIP
+        >>> docs = retriever.invoke("Which show was renewed this week?")  # doctest: +SKIP
+        >>> docs[0].metadata["title"]  # doctest: +SKIP
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    retriever: Any  # a HybridRetriever (Any: pydantic need not validate it)
+    k: int | None = None
+    as_of: date | None = None
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        found = self.retriever.search(
+            query, k=self.k, as_of=self.as_of, since=self.since, until=self.until, sources=self.sources
+        )
+        return [passage_document(p) for p in found.passages]
