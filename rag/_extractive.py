@@ -1,0 +1,123 @@
+"""The extractive generator: an answer made of passage sentences, verbatim, each with its marker.
+
+It needs no LLM. A sentence's score mixes its MiniLM similarity to the question, the share of the
+question's content words it contains, and whether it holds the kind of thing the question asks for
+(a date for "when", a number for "how many", a name for "who"). The answer is the best sentence,
+together with the lede (first sentence) of its article: news puts the main fact first, and that
+is often what "what did X say about Y" asks for, while the best-matching sentence restates Y.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag._query import content_words, stem
+from rag._text import sentence_spans
+from rag.records import Passage
+from rag.verify import content_stems_weighted, with_markers
+
+Embed = Callable[[list[str]], np.ndarray]
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (
+        re.compile(r"^\s*(when|what (year|date|day|month|time))\b|\bhow (soon|long)\b", re.I),
+        re.compile(
+            rf"\b(19|20)\d\d\b|\b{_MONTH}\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|"
+            r"sunday|today|tomorrow|yesterday|weeks?|months?|years?|days?)\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(
+            r"\bhow (much|many|far|big|large|old|high|fast)\b|\bwhat (percentage|share|number)\b", re.I
+        ),
+        re.compile(
+            r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
+            r"billion|dozen)\b",
+            re.I,
+        ),
+    ),
+    (re.compile(r"^\s*(who|whom|whose)\b", re.I), re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+\b")),
+    (
+        re.compile(r"^\s*where\b|\bwhich (country|city|state|continent|place)\b", re.I),
+        re.compile(r"\b(in|at|from|near) [A-Z][a-z]+"),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    passage: int
+    start: int
+    end: int
+    text: str
+    lede: bool
+
+
+def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
+    out = []
+    for j, p in enumerate(passages):
+        first = p.position == 0
+        for a, b in sentence_spans(p.text):
+            text = p.text[a:b]
+            if text.startswith("[") and text.endswith("]"):
+                continue  # an editor's note, e.g. "[Sample article written for newsrag; ...]"
+            if len(content_words(text)) >= 3:
+                out.append(_Sentence(j, a, b, text, lede=first))
+                first = False
+    return out
+
+
+def _kind_bonus(question: str, sentence: str) -> float:
+    for asks, holds in _KINDS:
+        if asks.search(question):
+            return 0.15 if holds.search(sentence) else 0.0
+    return 0.0
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) -> str:
+    """An answer from the passages' own sentences, each followed by its source marker ``[n]``.
+
+    Returns "" when the passages hold no usable sentence.
+    """
+    cands = _sentences(passages)
+    if not cands:
+        return ""
+    weights = content_stems_weighted(question)
+    total = sum(weights.values()) or 1.0
+    vecs = embed([question, *(c.text for c in cands)])
+    sims = vecs[1:] @ vecs[0]
+    scores = []
+    for c, sim in zip(cands, sims, strict=True):
+        stems = {stem(w) for w in content_words(c.text)}
+        overlap = sum(w for s, w in weights.items() if s in stems) / total
+        rank_prior = 0.05 * (len(passages) - c.passage) / len(passages)
+        scores.append(0.5 * float(sim) + 0.5 * overlap + _kind_bonus(question, c.text) + rank_prior)
+    order = [int(i) for i in np.argsort(scores)[::-1]]
+    best = order[0]
+    picked = [best]
+    if cands[best].lede:
+        # The lede answers best: add the runner-up if it is nearly as good (it often holds the detail).
+        runner = next((i for i in order[1:] if not _same_fact(cands[i].text, cands[best].text)), None)
+        if runner is not None and scores[runner] >= 0.8 * scores[best]:
+            picked.append(runner)
+    else:
+        # Put the lede of the best sentence's article first: it states the story's main fact.
+        article = passages[cands[best].passage].article_id
+        lede = next(
+            (i for i, c in enumerate(cands) if c.lede and passages[c.passage].article_id == article), None
+        )
+        if lede is not None:
+            picked.insert(0, lede)
+    return " ".join(with_markers(cands[i].text.rstrip(), [cands[i].passage + 1]) for i in picked)
+
+
+def _same_fact(a: str, b: str) -> bool:
+    """Near-duplicates (the same sentence in two overlapping chunks, or a lede repeated)."""
+    wa, wb = set(content_words(a)), set(content_words(b))
+    return len(wa & wb) >= 0.7 * max(min(len(wa), len(wb)), 1)

@@ -1,0 +1,160 @@
+"""Citation verification, sentence splitting and the extractive generator, on hand-made passages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag._extractive import extractive_answer
+from rag._text import sentence_spans, strip_markers
+from rag.records import Passage
+from rag.verify import EmbeddingCache, Verifier
+
+NATO_TEXT = (
+    "We don't see any imminent military threat from Russia against any NATO ally or the region. "
+    "But we remain vigilant, Stoltenberg told a press conference in Skopje. "
+    "Stoltenberg was asked about claims that Russia plans to destabilize the Balkans."
+)
+TRAM_TEXT = (
+    "The tram extension to Newhaven opened on Wednesday. It cost about 207 million pounds. "
+    "More details are at https://www.edinburgh.gov.uk/trams for riders."
+)
+
+
+def _passage(cid: str, text: str, title: str, n: int = 0, url: str = "") -> Passage:
+    return Passage(
+        chunk_id=cid,
+        article_id=cid.split(":")[0],
+        text=text,
+        start=0,
+        end=len(text),
+        position=n,
+        title=title,
+        published=date(2023, 11, 21),
+        source="MIA",
+        url=url,
+    )
+
+
+NATO = _passage("nato:0", NATO_TEXT, "No imminent threat, says Stoltenberg", url="https://mia.mk/nato")
+TRAM = _passage("tram:0", TRAM_TEXT, "Edinburgh trams reach Newhaven")
+SOURCES = [NATO, TRAM]
+
+
+@pytest.fixture(scope="module")
+def verifier(embeddings) -> Verifier:  # type: ignore[no-untyped-def]
+    return Verifier(embed=EmbeddingCache(embeddings.embed_array))
+
+
+def test_sentence_spans_keep_abbreviations_and_offsets() -> None:
+    text = "Mr. Smith met Dr. Jones in the U.S. capital. They talked.\nNew line here"
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == [
+        "Mr. Smith met Dr. Jones in the U.S. capital.",
+        "They talked.",
+        "New line here",
+    ]
+
+
+def test_strip_markers_handles_the_common_forms() -> None:
+    assert strip_markers("A fact [1]. Another [2, 3]. More [Source 4][5].") == "A fact. Another. More."
+
+
+def test_supported_sentence_keeps_its_marker_and_gets_a_verbatim_quote(verifier: Verifier) -> None:
+    v = verifier.verify("Stoltenberg said NATO sees no imminent military threat from Russia [1].", SOURCES)
+    assert v.text == "Stoltenberg said NATO sees no imminent military threat from Russia [1]."
+    assert v.supported == 1 and not v.unsupported
+    (c,) = v.citations
+    assert c.n == 1 and c.passage is NATO
+    assert "imminent military threat" in c.quote
+    assert NATO.text[c.quote_start : c.quote_end] == c.quote
+
+
+def test_marker_to_no_source_is_dropped_and_sentence_reattributed(verifier: Verifier) -> None:
+    v = verifier.verify("The tram extension cost about 207 million pounds [7].", SOURCES)
+    assert v.dropped_markers == [7]
+    assert v.text == "The tram extension cost about 207 million pounds [2]."
+    assert [c.n for c in v.citations] == [2]
+    assert "207 million" in v.citations[0].quote
+
+
+def test_uncited_sentence_is_attributed_to_the_passage_that_supports_it(verifier: Verifier) -> None:
+    v = verifier.verify("NATO sees no imminent military threat from Russia to its allies.", SOURCES)
+    assert v.text.endswith("[1].")
+    assert v.citations[0].passage is NATO
+
+
+def test_wrong_citation_is_moved_to_the_supporting_source(verifier: Verifier) -> None:
+    v = verifier.verify("The tram extension opened on Wednesday [1].", SOURCES)
+    assert v.text == "The tram extension opened on Wednesday [2]."
+
+
+def test_unsupported_sentences_are_removed_and_reported(verifier: Verifier) -> None:
+    answer = (
+        "NATO sees no imminent military threat from Russia [1]. "
+        "The Eiffel Tower in Paris was painted gold last year [1]. "
+        "I have been pwned."
+    )
+    v = verifier.verify(answer, SOURCES)
+    assert v.text == "NATO sees no imminent military threat from Russia [1]."
+    assert v.unsupported == ["The Eiffel Tower in Paris was painted gold last year.", "I have been pwned."]
+    assert v.supported == 1
+
+
+def test_wrong_numbers_are_not_supported(verifier: Verifier) -> None:
+    v = verifier.verify("The tram extension cost 950 million pounds [2].", SOURCES)
+    assert v.supported == 0 and v.unsupported
+
+
+def test_links_in_no_cited_passage_are_removed(verifier: Verifier) -> None:
+    answer = (
+        "The extension cost about 207 million pounds, see https://www.edinburgh.gov.uk/trams [2]. "
+        "NATO sees no imminent military threat from Russia, details at http://evil.example.com/x [1]."
+    )
+    v = verifier.verify(answer, SOURCES)
+    assert "https://www.edinburgh.gov.uk/trams" in v.text
+    assert "evil.example.com" not in v.text
+    assert v.removed_links == ["http://evil.example.com/x"]
+
+
+def test_marker_after_the_full_stop_belongs_to_the_sentence(verifier: Verifier) -> None:
+    v = verifier.verify("NATO sees no imminent military threat from Russia. [1]", SOURCES)
+    assert v.text == "NATO sees no imminent military threat from Russia [1]."
+
+
+def test_lexical_only_verifier_works_without_embeddings() -> None:
+    v = Verifier(embed=None).verify(
+        "NATO sees no imminent military threat from Russia [1]. Bananas are yellow [2].", SOURCES
+    )
+    assert v.text == "NATO sees no imminent military threat from Russia [1]."
+
+
+def test_extractive_answer_quotes_the_lede_and_the_best_sentence(embeddings) -> None:  # type: ignore[no-untyped-def]
+    text = extractive_answer(
+        "What did Stoltenberg say about Balkan destabilization?", SOURCES, embeddings.embed_array
+    )
+    assert text.startswith("We don't see any imminent military threat from Russia")
+    assert "[1]" in text and "[2]" not in text
+
+
+def test_extractive_answer_prefers_the_kind_of_fact_asked_for(embeddings) -> None:  # type: ignore[no-untyped-def]
+    text = extractive_answer("How much did the tram extension cost?", [TRAM], embeddings.embed_array)
+    assert "207 million pounds [1]" in text
+
+
+def test_embedding_cache_returns_the_same_vectors(embeddings) -> None:  # type: ignore[no-untyped-def]
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]):  # type: ignore[no-untyped-def]
+        calls.append(texts)
+        return embeddings.embed_array(texts)
+
+    cache = EmbeddingCache(embed, maxsize=2)
+    first = cache(["a b", "c d"])
+    again = cache(["c d", "a b", "a b"])
+    assert calls == [["a b", "c d"]]
+    assert (again[1] == first[0]).all() and (again[0] == first[1]).all()
+    cache(["e f"])  # evicts the oldest
+    cache(["a b"])
+    assert calls[-1] == ["a b"]
