@@ -1,0 +1,296 @@
+"""``NewsRAG``: the one object apps build. Cheap to construct; the store, the embedding model and the
+LLM load on first use.
+
+Example:
+    >>> from rag import NewsRAG, Settings
+    >>> rag = NewsRAG(Settings(home=".newsrag"))  # doctest: +SKIP
+    >>> answer = rag.ask("What did Stoltenberg say about Balkan destabilization?")  # doctest: +SKIP
+    >>> answer.text, [c.quote for c in answer.citations]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any, Literal, cast
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from rag.answering import AnswerEngine, History
+from rag.errors import ConfigError
+from rag.records import Answer
+from rag.retrieval import HybridRetriever, NewsRetriever, Retrieval
+from rag.settings import LLMBackend, Settings
+from rag.store import NewsStore, StoreStats
+from rag.verify import EmbeddingCache, Verifier
+
+__all__ = ["NewsRAG"]
+
+Generator = Literal["local", "openai", "extractive"]
+BACKENDS: tuple[str, ...] = ("auto", "local", "openai", "extractive")
+
+
+class NewsRAG:
+    """Question answering over the ingested news, with verified citations.
+
+    Args:
+        settings: the configuration (``Settings()`` reads ``newsrag.toml`` and ``NEWSRAG_*``).
+        store: an open store to use instead of opening the one the settings name.
+        chat_model: a LangChain chat model to use for the ``local``/``openai``/``auto`` backends
+            instead of building one (tests pass ``GenericFakeChatModel``; apps may pass any model).
+
+    Example:
+        >>> rag = NewsRAG.from_settings(Settings())  # doctest: +SKIP
+        >>> for event in rag.stream("What happened in Skopje?"):  # doctest: +SKIP
+        ...     print(event if isinstance(event, str) else event.citations)
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: NewsStore | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._store = store
+        self._chat_model = chat_model
+        self._models: dict[str, BaseChatModel] = {}
+        self._engine: AnswerEngine | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> NewsRAG:
+        """The same as ``NewsRAG(settings, ...)``."""
+        return cls(settings, **kwargs)
+
+    # ---- parts, built on first use -------------------------------------------------------------
+
+    @property
+    def store(self) -> NewsStore:
+        """The store (opened on first use)."""
+        with self._lock:
+            if self._store is None:
+                from rag.embeddings import MiniLMEmbeddings
+
+                s = self.settings
+                self._store = NewsStore(
+                    s.home,
+                    collection=s.collection,
+                    chroma_url=s.chroma_url,
+                    embeddings=MiniLMEmbeddings(batch_size=s.embedding_batch_size),
+                    keyword_sync_seconds=s.retrieval.keyword_sync_seconds,
+                )
+            return self._store
+
+    @property
+    def engine(self) -> AnswerEngine:
+        """The answering pipeline (built on first use)."""
+        if self._engine is None:
+            store = self.store
+            r = self.settings.retrieval
+            retriever = HybridRetriever(
+                store,
+                k=r.k,
+                fetch_k=r.fetch_k,
+                hybrid=r.hybrid,
+                rrf_k=r.rrf_k,
+                dense_weight=r.dense_weight,
+                keyword_weight=r.keyword_weight,
+                max_per_article=r.max_per_article,
+                recency_window_days=r.recency_window_days,
+                recency_half_life_days=r.recency_half_life_days,
+                reranker_path=r.reranker_path,
+            )
+            verifier = Verifier(embed=EmbeddingCache(store.embeddings.embed_array))
+            self._engine = AnswerEngine(retriever, verifier, k=r.k)
+        return self._engine
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The hybrid retriever."""
+        return self.engine.retriever
+
+    def resolve_backend(self, backend: LLMBackend | str | None = None) -> Generator:
+        """The generator a backend name means here: ``auto`` is ``local`` when installed, else
+        ``extractive`` (or the injected chat model, when one was given)."""
+        name = backend or self.settings.llm.backend
+        if name not in BACKENDS:
+            raise ConfigError(f"unknown backend {name!r}: use one of {', '.join(BACKENDS)}")
+        if name == "auto":
+            if self._chat_model is not None:
+                return "local"
+            from rag.llm import local_llm_available
+
+            return "local" if local_llm_available(self.settings.llm.model) else "extractive"
+        return cast(Generator, name)
+
+    def chat_model(self, backend: LLMBackend | str | None = None) -> BaseChatModel | None:
+        """The chat model behind a backend (None for ``extractive``), built once and cached.
+
+        Raises:
+            ModelError: the local model's packages are missing (the message has the pip command).
+            ConfigError: the openai backend has neither a base URL nor an API key.
+        """
+        name = self.resolve_backend(backend)
+        if name == "extractive":
+            return None
+        if self._chat_model is not None:
+            return self._chat_model
+        with self._lock:
+            if name not in self._models:
+                from rag.llm import build_chat_model
+
+                llm = self.settings.llm
+                self._models[name] = build_chat_model(
+                    name,
+                    model=llm.model,
+                    home=self.settings.home,
+                    base_url=llm.base_url,
+                    openai_model=llm.openai_model,
+                    api_key=llm.api_key,
+                    temperature=llm.temperature,
+                    max_tokens=llm.max_tokens,
+                    timeout=llm.timeout_seconds,
+                    n_ctx=llm.n_ctx,
+                    n_threads=llm.n_threads,
+                )
+            return self._models[name]
+
+    # ---- asking --------------------------------------------------------------------------------
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: History | None = None,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] | None = None,
+        backend: LLMBackend | str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text deltas as the answer is written, then the verified :class:`~rag.records.Answer`.
+
+        The final answer's text is the verified one: sentences no source supports are dropped,
+        so it may differ from the streamed text; show it in place of the deltas at the end.
+
+        Args:
+            question: the question, possibly a follow-up to ``history``.
+            history: the conversation so far (``(role, text)`` pairs, ``{"role", "content"}``
+                dicts or LangChain messages).
+            as_of: when the question is asked: later articles are excluded, recency counts from it.
+            since, until: publication-date limits (inclusive).
+            sources: only these sources (e.g. ``["cnn.com"]``).
+            backend: ``auto``, ``local``, ``openai`` or ``extractive`` (default: the settings').
+
+        Raises:
+            EmptyStoreError: nothing has been ingested (the message has the ingest command).
+            LLMUnavailableWithSources: the LLM server is unreachable; ``.sources`` holds the
+                retrieved passages.
+            ModelError: the model's packages are missing or it failed.
+        """
+        if not question or not question.strip():
+            raise ConfigError("the question is empty")
+        name = self.resolve_backend(backend)
+        model = self.chat_model(name)
+        yield from self.engine.stream(
+            question.strip(),
+            model=model,
+            backend=name,
+            history=history,
+            as_of=as_of,
+            since=since,
+            until=until,
+            sources=tuple(sources or ()),
+        )
+
+    def ask(
+        self,
+        question: str,
+        *,
+        history: History | None = None,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] | None = None,
+        backend: LLMBackend | str | None = None,
+    ) -> Answer:
+        """Answer ``question`` with verified citations, or abstain. Arguments as :meth:`stream`.
+
+        Example:
+            >>> a = rag.ask("What did Stoltenberg say?", as_of=date(2023, 11, 22))  # doctest: +SKIP
+            >>> a.abstained, a.citations[0].passage.title  # doctest: +SKIP
+        """
+        final: Answer | None = None
+        for event in self.stream(
+            question,
+            history=history,
+            as_of=as_of,
+            since=since,
+            until=until,
+            sources=sources,
+            backend=backend,
+        ):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None  # stream always ends with the answer
+        return final
+
+    def retrieve(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Retrieval:
+        """The passages (and ranked articles) retrieval finds for ``question``, without answering."""
+        return self.retriever.search(
+            question, k=k, as_of=as_of, since=since, until=until, sources=tuple(sources or ())
+        )
+
+    def as_retriever(self, **search: Any) -> NewsRetriever:
+        """A LangChain ``BaseRetriever`` over this store.
+
+        Args:
+            search: fixed search arguments: ``k``, ``as_of``, ``since``, ``until``, ``sources``.
+        """
+        return NewsRetriever(retriever=self.retriever, **search)
+
+    def as_runnable(self) -> Runnable[Any, Answer]:
+        """The whole pipeline as a LangChain ``Runnable``: input a question string, or a dict with
+        ``question`` and any of ``history``, ``as_of``, ``since``, ``until``, ``sources``, ``backend``;
+        output an :class:`~rag.records.Answer`.
+
+        Example:
+            >>> chain = rag.as_runnable()  # doctest: +SKIP
+            >>> chain.invoke({"question": "Who visited Skopje?", "backend": "extractive"})  # doctest: +SKIP
+        """
+
+        def run(inp: str | dict[str, Any]) -> Answer:
+            if isinstance(inp, str):
+                return self.ask(inp)
+            args = dict(inp)
+            question = args.pop("question", None) or args.pop("input", None)
+            if not isinstance(question, str):
+                raise ConfigError("the runnable's input needs a 'question' string")
+            for key in ("as_of", "since", "until"):
+                if isinstance(args.get(key), str):
+                    args[key] = date.fromisoformat(args[key])
+            return self.ask(question, **args)
+
+        return RunnableLambda(run, name="NewsRAG")
+
+    def stats(self) -> StoreStats:
+        """What the store holds: article and chunk counts, sources, date range."""
+        return self.store.stats()
+
+    def close(self) -> None:
+        """Release the store's keyword index."""
+        if self._store is not None:
+            self._store.close()
