@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from rag import _cli_eval, _cli_ingest
+from rag import _cli_ask, _cli_chat, _cli_eval, _cli_ingest
 
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
@@ -25,7 +25,9 @@ app = typer.Typer(
 )
 
 _cli_ingest.register(app)  # ingest, stats, delete
+_cli_ask.register(app)  # ask
 _cli_eval.register(app)  # eval (run, compare, report)
+_cli_chat.register(app)  # chat (the web page)
 
 
 def main() -> None:

@@ -1,0 +1,191 @@
+"""CLI command ``ask`` (registered on the ``newsrag`` app by :func:`register`).
+
+Exit codes: 0 answered or abstained; 1 the store, the model or the LLM server failed (when the
+server is unreachable the retrieved sources are still printed); 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rag._cli_ingest import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, _settings
+
+if TYPE_CHECKING:
+    from rag.records import Answer, Citation, Passage
+
+BACKENDS = ("auto", "local", "openai", "extractive")
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date like 2023-11-21", param_hint=option) from exc
+
+
+def citation_dict(c: Citation) -> dict[str, Any]:
+    """A citation as the ``--json`` output shows it."""
+    p = c.passage
+    return {
+        "n": c.n,
+        "article_id": p.article_id,
+        "title": p.title,
+        "published": p.published.isoformat() if p.published else None,
+        "source": p.source,
+        "url": p.url,
+        "quote": c.quote,
+    }
+
+
+def _source_dict(n: int, p: Passage) -> dict[str, Any]:
+    return {
+        "n": n,
+        "article_id": p.article_id,
+        "title": p.title,
+        "published": p.published.isoformat() if p.published else None,
+        "source": p.source,
+        "url": p.url,
+    }
+
+
+def answer_dict(answer: Answer) -> dict[str, Any]:
+    """The ``--json`` output: answer, abstained, citations, timings (and a few extras)."""
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [citation_dict(c) for c in answer.citations],
+        "timings": {k: round(v, 3) for k, v in answer.timings.items()},
+        "backend": answer.backend,
+        "standalone_question": answer.standalone_question,
+        "unsupported": answer.unsupported,
+    }
+
+
+def _meta(p: Passage) -> str:
+    return ", ".join(x for x in (p.source, p.published.isoformat() if p.published else "") if x)
+
+
+def _print_answer(answer: Answer) -> None:
+    typer.echo(answer.text)
+    if answer.citations:
+        typer.echo("\nSources:")
+        for c in answer.citations:
+            p = c.passage
+            typer.echo(f"[{c.n}] {p.title or '(untitled)'}" + (f" ({_meta(p)})" if _meta(p) else ""))
+            typer.echo(f'    "{c.quote}"')
+            if p.url:
+                typer.echo(f"    {p.url}")
+    if answer.unsupported:
+        typer.echo("\nRemoved (no source supports it):")
+        for s in answer.unsupported:
+            typer.echo(f"  - {s}")
+    total = answer.timings.get("total")
+    typer.echo(f"\n({answer.backend}" + (f", {total:.1f} s)" if total is not None else ")"), err=True)
+
+
+def ask_command(
+    question: Annotated[str, typer.Argument(help="The question, e.g. 'What did Stoltenberg say?'.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Ask as of this date (YYYY-MM-DD): later articles are left out."),
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles published on/after.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only articles published on/before.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source, e.g. cnn.com (repeatable).")
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend", help="auto (local if installed, else extractive), local, openai, extractive"
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Local model: default, fast or a .gguf path.")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="The openai backend's server, e.g. http://127.0.0.1:8080/v1."),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, max=50, help="Passages shown to the generator.")
+    ] = None,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Print the model's words to stderr as they come.")
+    ] = False,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Ask a question; the answer cites the ingested articles, or says they don't answer it."""
+    from rag.answering import LLMUnavailableWithSources
+    from rag.api import NewsRAG
+    from rag.errors import ConfigError, NewsragError
+    from rag.records import Answer
+
+    if backend is not None and backend not in BACKENDS:
+        raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
+    extra = {"llm.model": model, "llm.base_url": base_url, "retrieval.k": k}
+    settings = _settings(home, collection, chroma_url, **extra)
+    rag = NewsRAG(settings)
+    final: Answer | None = None
+    try:
+        for event in rag.stream(
+            question,
+            as_of=_date(as_of, "--as-of"),
+            since=_date(since, "--since"),
+            until=_date(until, "--until"),
+            sources=source,
+            backend=backend,
+        ):
+            if isinstance(event, Answer):
+                final = event
+            elif stream:
+                sys.stderr.write(event)
+                sys.stderr.flush()
+    except LLMUnavailableWithSources as exc:
+        _fail_with_sources(exc, as_json)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except NewsragError as exc:
+        if as_json:
+            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        rag.close()
+    if stream:
+        sys.stderr.write("\n")
+    assert final is not None
+    if as_json:
+        typer.echo(json.dumps(answer_dict(final), ensure_ascii=False))
+    else:
+        _print_answer(final)
+
+
+def _fail_with_sources(exc: Any, as_json: bool) -> None:
+    """The LLM is unreachable: say so, and still show what retrieval found."""
+    sources = [_source_dict(n, p) for n, p in enumerate(exc.sources, start=1)]
+    if as_json:
+        typer.echo(json.dumps({"error": str(exc), "sources": sources}, ensure_ascii=False))
+    else:
+        typer.echo("The retrieved sources (no answer was generated):")
+        for s, p in zip(sources, exc.sources, strict=True):
+            typer.echo(f"[{s['n']}] {s['title'] or '(untitled)'}" + (f" ({_meta(p)})" if _meta(p) else ""))
+    typer.echo(f"error: {exc}", err=True)
+    typer.echo("hint: start the server, or answer without an LLM: --backend extractive", err=True)
+    raise typer.Exit(1) from exc
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ask`` to the ``newsrag`` app."""
+    app.command("ask")(ask_command)
