@@ -41,6 +41,7 @@ __all__ = ["IngestOptions", "ingest", "ingest_paths", "make_article"]
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
+_MAX_TITLE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class IngestOptions:
         prune: remove stored articles from the given files/folders that were not seen this run.
         fields: record field names by our name, e.g. ``{"text": "body"}``.
         max_file_mb: larger files (and web responses) are skipped.
+        max_article_chars: an article with more text than this is skipped with a reason (chunking
+            and embedding a 10 MB "article" would take many minutes and flood the index).
         fetch: web limits (timeouts, redirects, private addresses, feed items).
     """
 
@@ -65,6 +68,7 @@ class IngestOptions:
     prune: bool = False
     fields: Mapping[str, str] = field(default_factory=dict)
     max_file_mb: float = 50.0
+    max_article_chars: int = 300_000
     fetch: FetchOptions = field(default_factory=FetchOptions)
 
     @classmethod
@@ -77,6 +81,7 @@ class IngestOptions:
             "header": settings.chunk.header,
             "batch_chunks": s.batch_chunks,
             "max_file_mb": s.max_file_mb,
+            "max_article_chars": s.max_article_chars,
             "fetch": FetchOptions(
                 timeout_seconds=s.fetch_timeout_seconds,
                 max_redirects=s.max_redirects,
@@ -98,6 +103,8 @@ def make_article(raw: RawArticle) -> Article:
     dl = cleaned.dateline
     text = cleaned.text
     title = " ".join(raw.title.split())
+    if len(title) > _MAX_TITLE_CHARS:  # a whole one-line file or a junk field: keep a title's worth
+        title = title[: _MAX_TITLE_CHARS - 3].rsplit(" ", 1)[0] + "…"
     if not title and text:
         first = text.split("\n", 1)[0]
         title = first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "…"
@@ -145,6 +152,16 @@ class _Run:
 
     def take(self, raw: RawArticle) -> None:
         self.looked_at += 1
+        limit = self.options.max_article_chars
+        if len(raw.text) > limit:
+            self.report.failed.append(
+                Failure(
+                    raw.origin,
+                    f"article text is {len(raw.text):,} characters, over the {limit:,} limit "
+                    "(ingest.max_article_chars): skipped",
+                )
+            )
+            return
         article = make_article(raw)
         if not article.text.strip():
             self.report.failed.append(Failure(raw.origin, "no article text left after cleaning"))

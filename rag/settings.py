@@ -74,6 +74,7 @@ class IngestSettings(BaseModel):
     """Limits and options for loading inputs."""
 
     max_file_mb: float = 50.0
+    max_article_chars: int = Field(default=300_000, ge=1_000)
     max_feed_items: int = 500
     fetch_timeout_seconds: float = 20.0
     max_redirects: int = 5
