@@ -144,9 +144,12 @@ def iter_input(value: str, options: LoadOptions) -> Iterator[RawArticle | Failur
     if is_url(value):
         yield from iter_url(value, options.fetch)
         return
+    if _OTHER_SCHEME.match(value):
+        yield Failure(value, "only http:// and https:// URLs can be fetched")
+        return
     path = Path(value).expanduser()
     if not path.exists():
-        yield Failure(value, "no such file or folder")
+        yield Failure(value, _missing_reason(path))
         return
     root = path.resolve()
     if root.is_dir():
@@ -154,6 +157,8 @@ def iter_input(value: str, options: LoadOptions) -> Iterator[RawArticle | Failur
         for f in iter_files(root):
             found = True
             yield from _load_file(f, f"{root.name}/{f.relative_to(root).as_posix()}", options)
+        for link in _dangling_links(root):
+            yield Failure(str(link), _missing_reason(link))
         if not found:
             yield Failure(value, f"no supported files in this folder ({', '.join(sorted(SUFFIXES))})")
         return
@@ -161,6 +166,25 @@ def iter_input(value: str, options: LoadOptions) -> Iterator[RawArticle | Failur
         yield Failure(str(root), f"unsupported file type {root.suffix or '(none)'!r}")
         return
     yield from _load_file(root, f"{root.parent.name}/{root.name}", options)
+
+
+_OTHER_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def _missing_reason(path: Path) -> str:
+    if path.is_symlink():
+        return "broken symbolic link or symlink loop (skipped)"
+    return "no such file or folder"
+
+
+def _dangling_links(root: Path) -> Iterator[Path]:
+    """Links under ``root`` with a supported suffix that lead nowhere (broken or looping)."""
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or path.suffix.lower() not in SUFFIXES:
+            continue
+        if path.is_symlink() and not path.exists():
+            yield path
 
 
 def _load_file(path: Path, file_id: str, options: LoadOptions) -> Iterator[RawArticle | Failure]:
