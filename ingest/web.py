@@ -195,6 +195,13 @@ def _feed_items(fetched: Fetched, url: str, options: FetchOptions) -> Iterator[R
         yield Failure(url, reason)
         return
     site = (feed.feed.get("title") or urlparse(fetched.url).hostname or "").strip()
+    extra = len(feed.entries) - options.max_feed_items
+    if extra > 0:
+        yield Failure(
+            url,
+            f"feed has {len(feed.entries):,} items: only the first {options.max_feed_items:,} are read, "
+            f"{extra:,} skipped (ingest.max_feed_items)",
+        )
     with _client(options) as client:
         for entry in feed.entries[: options.max_feed_items]:
             link = entry.get("link") or ""
