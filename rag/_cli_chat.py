@@ -1,0 +1,112 @@
+"""CLI command ``chat``: the web page (registered on the ``newsrag`` app by :func:`register`).
+
+Serves on ``ui.host:ui.port`` (127.0.0.1:7860 by default), never through a public share link.
+Exit codes: 0 stopped with Ctrl+C; 1 the server could not start (port taken, store unreadable);
+2 usage errors (bad settings, a login that is not ``user:password``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rag._cli_ingest import ChromaOpt, CollectionOpt, HomeOpt, _settings
+
+BACKENDS = ("auto", "local", "openai", "extractive")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def chat_command(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default: ui.host, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port (default: ui.port, 7860).")
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth",
+            help="Require a login, user:password (default: ui.auth; NEWSRAG_UI__AUTH keeps it out of ps).",
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend", help="auto (local if installed, else extractive), local, openai, extractive"
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        float | None, typer.Option("--max-upload-mb", min=0.01, help="Largest file the page accepts.")
+    ] = None,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Open the chat page in your browser: ask, follow citations, add articles."""
+    from rag.api import NewsRAG
+    from rag.errors import ConfigError, NewsragError
+
+    if backend is not None and backend not in BACKENDS:
+        raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
+    extra: dict[str, Any] = {
+        "ui.host": host,
+        "ui.port": port,
+        "ui.auth": auth,
+        "ui.max_upload_mb": max_upload_mb,
+        "llm.backend": backend,
+    }
+    settings = _settings(home, collection, chroma_url, **extra)
+
+    from ui import create_app, launch
+
+    api = NewsRAG(settings)
+    try:
+        app = create_app(api, settings)
+        url = f"http://{settings.ui.host}:{settings.ui.port}"
+        if not _is_loopback(settings.ui.host) and not settings.ui.auth:
+            typer.echo(
+                f"warning: listening on {settings.ui.host} without a login: anyone who can reach this "
+                "machine can ask and add articles (set --auth user:password)",
+                err=True,
+            )
+        typer.echo(f"newsrag chat on {url}  (articles in {_where(settings.home, settings.chroma_url)})")
+        typer.echo("Press Ctrl+C to stop.")
+        launch(app, settings, quiet=True)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except (NewsragError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    finally:
+        api.close()
+
+
+def _where(home: Path, chroma_url: str | None) -> str:
+    return chroma_url or str(home)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``chat`` to the ``newsrag`` app."""
+    app.command("chat")(chat_command)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m rag._cli_chat` for debugging
+    standalone = typer.Typer(pretty_exceptions_enable=False)
+    register(standalone)
+    standalone(sys.argv[1:])

@@ -1,0 +1,20 @@
+"""The newsrag chat page (Gradio): ``create_app(api, settings)`` builds it, ``launch(app, settings)``
+serves it.
+
+Example:
+    >>> from rag import NewsRAG, Settings
+    >>> from ui import create_app, launch
+    >>> settings = Settings()
+    >>> launch(create_app(NewsRAG(settings), settings), settings)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported anywhere
+
+from ui.app import create_app, launch, launch_kwargs
+from ui.handlers import ChatHandlers, answer_dict
+
+__all__ = ["ChatHandlers", "answer_dict", "create_app", "launch", "launch_kwargs"]

@@ -1,0 +1,264 @@
+"""The chat page: a thin Gradio layer over :class:`rag.NewsRAG` and :func:`ingest.ingest`.
+
+Nothing here retrieves or answers: the page turns what the user typed into arguments, streams what
+``NewsRAG.stream`` yields, and draws the records it returns (see :mod:`ui.render`).
+
+Example:
+    >>> from rag import NewsRAG, Settings
+    >>> settings = Settings()
+    >>> app = create_app(NewsRAG(settings), settings)  # doctest: +SKIP
+    >>> launch(app, settings)  # doctest: +SKIP  (serves http://127.0.0.1:7860 until Ctrl+C)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
+
+import gradio as gr
+
+from ui import render
+from ui._auth import RequireLogin, parse_auth
+from ui.handlers import ChatHandlers
+from ui.uploads import UPLOAD_SUFFIXES
+
+if TYPE_CHECKING:
+    from rag.api import NewsRAG
+    from rag.settings import Settings
+
+__all__ = ["create_app", "launch", "launch_kwargs"]
+
+TITLE = "newsrag · ask the news"
+
+_JS = """
+() => {
+  const focusCard = (id) => {
+    const card = document.getElementById(id);
+    if (!card) return false;
+    for (let el = card.parentElement; el; el = el.parentElement) {
+      if (el.tagName === 'DETAILS') el.open = true;
+    }
+    document.querySelectorAll('.nr-card.nr-active').forEach((c) => c.classList.remove('nr-active'));
+    void card.offsetWidth;  // restart the flash animation
+    card.classList.add('nr-active');
+    card.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    return true;
+  };
+  // Capture phase: runs before the chat's own link handling, so [n] never navigates away.
+  document.addEventListener('click', (ev) => {
+    const a = ev.target instanceof Element ? ev.target.closest('a.nr-cite') : null;
+    if (!a) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    focusCard((a.getAttribute('href') || '').replace(/^#/, ''));
+  }, true);
+}
+"""
+
+_HEADER = (
+    '<div id="nr-header"><div class="nr-logo">news<span>rag</span></div>'
+    '<div class="nr-tagline">Ask questions about the news in your collection. '
+    "Every answer cites its sources: click a number like "
+    '<span class="nr-badge">[1]</span> to read the passage.</div></div>'
+)
+
+_PLACEHOLDER = (
+    "### Ask about the news\n"
+    "Answers come only from the articles in the collection, with numbered citations. "
+    "Click a number to see the passage it comes from. Ask a follow-up in your own words; "
+    "**New conversation** starts over."
+)
+
+
+# ---- the app ---------------------------------------------------------------------------------------
+
+
+def _with_progress(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn(files, links, progress)`` with Gradio's progress bar injected (it looks for a default)."""
+
+    def add_articles(
+        files: list[str] | None,
+        links: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008  (how Gradio injects its progress bar)
+    ) -> Any:
+        return fn(files, links, progress)
+
+    return add_articles
+
+
+def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
+    """The chat page over ``api`` (not started: see :func:`launch`).
+
+    Args:
+        api: the question-answering object every answer comes from.
+        settings: upload limits and ingest options (default: ``api.settings``).
+
+    Returns:
+        The Gradio app. Besides the page it serves one API endpoint, ``/ask``:
+        ``gradio_client.Client(url).predict("What did Stoltenberg say?", api_name="/ask")`` returns
+        the answer as :func:`ui.handlers.answer_dict` shows it.
+    """
+    settings = settings or api.settings
+    handlers = ChatHandlers(api, settings)
+    max_mb = settings.ui.max_upload_mb
+
+    kinds = " ".join(UPLOAD_SUFFIXES)
+    with gr.Blocks(title=TITLE, fill_width=True) as demo:
+        turns_state = gr.State([])
+        gr.HTML(_HEADER)
+        with gr.Row(equal_height=False, elem_id="nr-main"):
+            with gr.Column(scale=3, min_width=260, elem_id="nr-side"):
+                gr.Markdown("### In the collection")
+                collection = gr.HTML(
+                    '<div class="nr-collection"><p>Reading the collection…</p></div>', elem_id="nr-collection"
+                )
+                with gr.Accordion("Filters for the next question", open=False, elem_id="nr-filters"):
+                    since = gr.DateTime(
+                        label="Published from", include_time=False, type="string", elem_id="nr-since"
+                    )
+                    until = gr.DateTime(
+                        label="Published to", include_time=False, type="string", elem_id="nr-until"
+                    )
+                    as_of = gr.DateTime(
+                        label="As of",
+                        include_time=False,
+                        type="string",
+                        info="Ask as if on this day: later articles are left out, recent ones count most.",
+                        elem_id="nr-as-of",
+                    )
+                    source_filter = gr.Dropdown(
+                        label="Sources", choices=[], multiselect=True, value=[], elem_id="nr-source-filter"
+                    )
+                    gr.Markdown("Leave blank to search everything.", elem_id="nr-filters-note")
+                with gr.Accordion("Add articles", open=False, elem_id="nr-add"):
+                    upload = gr.File(
+                        label=f"Files ({kinds}), up to {max_mb:g} MB each",
+                        file_count="multiple",
+                        file_types=list(UPLOAD_SUFFIXES),
+                        type="filepath",
+                        elem_id="nr-upload",
+                    )
+                    links = gr.Textbox(
+                        label="Or links to articles or feeds, one per line",
+                        placeholder="https://example.com/news/story.html",
+                        lines=2,
+                        elem_id="nr-links",
+                    )
+                    add = gr.Button("Add to the collection", variant="primary", elem_id="nr-add-button")
+                    report = gr.Markdown(elem_id="nr-report")
+            with gr.Column(scale=6, min_width=400):
+                chatbot = gr.Chatbot(
+                    elem_id="nr-chat",
+                    label="Conversation",
+                    show_label=False,
+                    height="64vh",
+                    placeholder=_PLACEHOLDER,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    layout="bubble",
+                )
+                with gr.Row(elem_id="nr-ask-row"):
+                    box = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask about the news…",
+                        lines=1,
+                        max_lines=4,
+                        scale=8,
+                        autofocus=True,
+                        elem_id="nr-question",
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="nr-send")
+                new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="nr-clear")
+            with gr.Column(scale=5, min_width=340):
+                gr.Markdown("### Sources", elem_id="nr-sources-title")
+                panel = gr.HTML(render.sources_html([]), elem_id="nr-sources")
+
+        answer_events = {
+            "fn": handlers.respond,
+            "inputs": [box, turns_state, since, until, as_of, source_filter],
+            "outputs": [chatbot, panel, turns_state, box],
+            "show_progress": "hidden",
+            "api_visibility": "private",
+            "concurrency_id": "answer",
+            "concurrency_limit": 1,
+        }
+        gr.on([box.submit, send.click], **answer_events)
+        chatbot.example_select(handlers.use_example, None, box, api_visibility="private", queue=False).then(
+            **answer_events
+        )
+        cleared = [chatbot, panel, turns_state, box]
+        new.click(handlers.clear, None, cleared, api_visibility="private", queue=False)
+        chatbot.clear(handlers.clear, None, cleared, api_visibility="private", queue=False)
+
+        refresh_outputs = [collection, source_filter, chatbot]
+        demo.load(handlers.refresh, None, refresh_outputs, api_visibility="private")
+        add.click(
+            _with_progress(handlers.add_articles),
+            [upload, links],
+            [report, upload, links],
+            api_visibility="private",
+            concurrency_id="ingest",
+            concurrency_limit=1,
+        ).then(handlers.refresh, None, refresh_outputs, api_visibility="private")
+
+        gr.api(handlers.ask, api_name="ask", concurrency_id="answer", concurrency_limit=1)
+    return demo
+
+
+# ---- serving -----------------------------------------------------------------------------------
+
+
+def _theme() -> gr.themes.Base:
+    # Fonts bundled with Gradio only: nothing is fetched from outside.
+    return gr.themes.Soft(
+        primary_hue="indigo",
+        neutral_hue="slate",
+        font=[gr.themes.LocalFont("IBM Plex Sans"), "ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=[gr.themes.LocalFont("IBM Plex Mono"), "ui-monospace", "monospace"],
+    )
+
+
+def launch_kwargs(settings: Settings) -> dict[str, Any]:
+    """Everything ``Blocks.launch`` is given, from the settings: host, port, login, upload limit, theme.
+
+    Never a share link; no analytics, no server-side rendering, no run history.
+
+    Raises:
+        ConfigError: ``ui.auth`` is not ``user:password``.
+    """
+    from starlette.middleware import Middleware
+
+    css = resources.files("ui").joinpath("style.css").read_text(encoding="utf-8")
+    return {
+        "server_name": settings.ui.host,
+        "server_port": settings.ui.port,
+        "share": False,
+        "auth": parse_auth(settings.ui.auth),
+        "auth_message": "newsrag: log in to ask questions.",
+        "max_file_size": int(settings.ui.max_upload_mb * 1024 * 1024),
+        "footer_links": ["api", "settings"],
+        "ssr_mode": False,
+        "pwa": False,
+        "mcp_server": False,
+        "enable_monitoring": False,
+        "run_history": False,
+        "app_kwargs": {"middleware": [Middleware(RequireLogin)]},
+        "theme": _theme(),
+        "css": css,
+        "js": _JS,
+    }
+
+
+def launch(app: gr.Blocks, settings: Settings, **overrides: Any) -> tuple[Any, str, str]:
+    """Serve ``app`` with :func:`launch_kwargs` (blocks until Ctrl+C unless ``prevent_thread_lock=True``).
+
+    Returns:
+        What ``Blocks.launch`` returns: the FastAPI app, the local URL and the share URL (None).
+    """
+    kwargs = {**launch_kwargs(settings), **overrides}
+    kwargs["share"] = False  # never a public link, whatever the caller passed
+    return app.queue(default_concurrency_limit=1).launch(**kwargs)
