@@ -99,7 +99,12 @@ def fetch(url: str, options: FetchOptions, client: Any = None) -> Fetched:
     try:
         current = url
         for _ in range(options.max_redirects + 1):
-            _check_host(current, options.allow_private)
+            try:
+                _check_host(current, options.allow_private)
+            except InputError as exc:
+                if current == url:
+                    raise
+                raise InputError(url, f"redirected to {current}: {exc.reason}") from exc
             try:
                 with client.stream("GET", current) as resp:
                     if resp.is_redirect:
