@@ -70,10 +70,11 @@ def chat_command(
     }
     settings = _settings(home, collection, chroma_url, **extra)
 
-    from ui import create_app, launch
+    from ui import create_app, launch, launch_kwargs
 
     api = NewsRAG(settings)
     try:
+        launch_kwargs(settings)  # a bad login setting fails here, before anything is printed
         app = create_app(api, settings)
         url = f"http://{settings.ui.host}:{settings.ui.port}"
         if not _is_loopback(settings.ui.host) and not settings.ui.auth:

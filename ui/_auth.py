@@ -20,6 +20,9 @@ from rag.errors import ConfigError
 __all__ = ["RequireLogin", "parse_auth"]
 
 _PROTECTED_PREFIX = "/gradio_api/"
+# Gradio's launch() calls this itself, without a login, to run startup events once; later calls
+# only return ``false``.
+_OPEN = frozenset({"/gradio_api/startup-events"})
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -62,14 +65,20 @@ def _logged_in(scope: Scope, app: Any) -> bool:
 
 class RequireLogin:
     """ASGI middleware: a 401 for every ``/gradio_api/`` request without a valid login, when the app
-    has a login (``launch(auth=...)``). Pages, scripts and styles stay public so the login form loads."""
+    has a login (``launch(auth=...)``). Pages, scripts and styles stay public so the login form loads;
+    so does ``startup-events``, which ``launch()`` calls before anyone can log in (it does nothing
+    after the first call)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] in ("http", "websocket") and path.startswith(_PROTECTED_PREFIX):
+        if (
+            scope["type"] in ("http", "websocket")
+            and path.startswith(_PROTECTED_PREFIX)
+            and path not in _OPEN
+        ):
             gradio_app = scope.get("app")
             if getattr(gradio_app, "auth", None) is not None and not _logged_in(scope, gradio_app):
                 await _deny(scope, receive, send)
