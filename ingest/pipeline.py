@@ -136,6 +136,7 @@ class _Run:
         self.alias_of = {alias: aid for aid, info in self.stored.items() for alias in info.aliases}
         self.seen: dict[str, str] = {}  # article id -> content hash, this run
         self.batch: list[tuple[Article, list[Chunk]]] = []
+        self.batch_ids: set[str] = set()
         self.batch_chunks = 0
         self.pending_aliases: list[tuple[str, str, str]] = []
         self.looked_at = 0
@@ -199,6 +200,7 @@ class _Run:
             report.added += 1
         self.by_text[article.text_hash] = article.id
         self.batch.append((article, chunks))
+        self.batch_ids.add(article.id)
         self.batch_chunks += len(chunks)
         if self.batch_chunks >= self.options.batch_chunks:
             self.flush()
@@ -214,14 +216,10 @@ class _Run:
             self.store.delete_articles([article.id])
             self.stored.pop(article.id, None)
         self.alias_of[article.id] = canon
-        self.pending_aliases.append((canon, article.id, article.source))
-        if not any(a.id == canon for a, _ in self.batch):
-            self._write_aliases()
-
-    def _write_aliases(self) -> None:
-        for canon, alias, source in self.pending_aliases:
-            self.store.add_alias(canon, alias, source)
-        self.pending_aliases.clear()
+        if canon in self.batch_ids:  # not in the store yet: record the alias once it is written
+            self.pending_aliases.append((canon, article.id, article.source))
+        else:
+            self.store.add_alias(canon, article.id, article.source)
 
     def flush(self) -> None:
         if self.batch:
@@ -232,8 +230,11 @@ class _Run:
                 self.stored[article.id] = _info(article, len(chunks))
             self.report.chunks_added += len(texts)
             self.batch = []
+            self.batch_ids.clear()
             self.batch_chunks = 0
-        self._write_aliases()
+        for canon, alias, source in self.pending_aliases:
+            self.store.add_alias(canon, alias, source)
+        self.pending_aliases.clear()
         self.tick()
 
     def prune(self, inputs: Iterable[str]) -> None:

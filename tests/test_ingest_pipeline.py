@@ -157,12 +157,20 @@ def test_duplicates_are_stored_once_with_both_sources(store: NewsStore, tmp_path
 
 
 def test_duplicates_within_one_batch(store: NewsStore, tmp_path: Path) -> None:
+    other = "Harbour reopens\nThe harbour reopened on Tuesday after three weeks of repairs.\n"
+    _write(tmp_path / "old", "c.txt", other)
+    ingest([tmp_path / "old"], store)
     root = tmp_path / "twins"
     _write(root, "a.txt", STORY)
-    _write(root, "b.txt", STORY)
+    _write(root, "b.txt", STORY)  # same as a.txt, which is still in the unwritten batch
+    _write(root, "d.txt", other)  # same as old/c.txt, already stored
     report = ingest([root], store, options=IngestOptions(batch_chunks=10_000))
-    assert (report.added, report.duplicates) == (1, 1)
-    assert store.articles(refresh=True)["twins/a.txt"].aliases == ("twins/b.txt",)
+    assert (report.added, report.duplicates) == (1, 2)
+    infos = store.articles(refresh=True)
+    assert infos["twins/a.txt"].aliases == ("twins/b.txt",)
+    assert infos["old/c.txt"].aliases == ("twins/d.txt",)
+    again = ingest([root], store)
+    assert (again.unchanged, again.duplicates) == (3, 0)
 
 
 def test_bad_inputs_are_reported_and_the_rest_ingested(store: NewsStore, tmp_path: Path) -> None:
