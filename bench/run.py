@@ -1,0 +1,278 @@
+"""``python -m bench``: the embedding limit, the LangChain tutorial baseline, newsrag's ingest,
+queries (retrieval only and end to end) and growth, in one process on one machine state.
+
+Writes ``<out>/latest.json`` and ``<out>/latest.md`` (default ``bench/results/``) after every step,
+and prints the table at the end. Ratios within one run are what to read: absolute figures move with
+whatever else the machine is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import _data
+from bench._measure import REPO, self_peak_rss_mb
+
+log = logging.getLogger("bench")
+
+GROUPS = {
+    "ingest": ("limit", "baseline", "newsrag"),
+    "queries": ("retrieval", "e2e"),
+    "growth": ("growth",),
+}
+STEPS = ("limit", "baseline", "newsrag", "retrieval", "e2e", "growth")
+
+
+def _steps(only: str | None) -> list[str]:
+    if not only:
+        return list(STEPS)
+    wanted: list[str] = []
+    for name in (s.strip() for s in only.split(",") if s.strip()):
+        if name in GROUPS:
+            wanted.extend(GROUPS[name])
+        elif name in STEPS:
+            wanted.append(name)
+        else:
+            raise SystemExit(f"--only: unknown step {name!r} (use {', '.join([*GROUPS, *STEPS])})")
+    return [s for s in STEPS if s in wanted]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--only",
+        help="comma-separated steps or groups: ingest (= limit,baseline,newsrag), queries "
+        "(= retrieval,e2e), growth; default: all",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
+        help="a small sample of the corpora and few questions (also BENCH_QUICK=1)",
+    )
+    p.add_argument("--corpus", type=Path, default=_data.CORPUS_1K, help="the 1,000-article corpus (JSONL)")
+    p.add_argument("--growth-corpus", type=Path, default=_data.CORPUS_FULL, help="the large corpus (JSONL)")
+    p.add_argument("--questions", type=Path, default=_data.QUESTIONS, help="dev questions (JSONL)")
+    p.add_argument("--max-questions", type=int, default=None, help="ask at most this many questions")
+    p.add_argument(
+        "--e2e-questions",
+        type=int,
+        default=int(os.environ.get("BENCH_E2E_QUESTIONS", "12")),
+        help="questions answered end to end with the local model (default 12; 0 skips)",
+    )
+    p.add_argument(
+        "--backends",
+        default=None,
+        help="embedding backends for the limit and ingest steps (default: torch and the default backend)",
+    )
+    p.add_argument(
+        "--backend", default=None, help="the backend for queries and growth (default: the settings' default)"
+    )
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where results are written")
+    p.add_argument("--work", type=Path, default=None, help="stores and samples (default: <out>/work)")
+    p.add_argument(
+        "--models-home",
+        type=Path,
+        default=None,
+        help="cache of exported/assembled models (default: NEWSRAG_HOME or .newsrag)",
+    )
+    return p.parse_args(argv)
+
+
+def _meta(args: argparse.Namespace, steps: list[str], backend: str, backends: list[str]) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "commit": commit,
+        "cores": len(os.sched_getaffinity(0)),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "steps": steps,
+        "quick": args.quick,
+        "default_backend": backend,
+        "backends": backends,
+    }
+
+
+class Bench:
+    """One run: the arguments, where things go, and the results written as they come."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from rag.embeddings import default_home
+        from rag.settings import Settings
+
+        self.args = args
+        self.steps = _steps(args.only)
+        self.out: Path = args.out
+        self.work: Path = args.work or self.out / "work"
+        self.models_home: Path = args.models_home or default_home()
+        self.backend: str = args.backend or Settings().embedding_backend
+        backends = args.backends.split(",") if args.backends else ["torch", self.backend]
+        self.backends = list(dict.fromkeys(b.strip() for b in backends if b.strip()))
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.results: dict[str, Any] = {"meta": _meta(args, self.steps, self.backend, self.backends)}
+        self.results["notes"] = []
+        self._inputs()
+
+    def _inputs(self) -> None:
+        args = self.args
+        limit = args.max_questions if args.max_questions is not None else (10 if args.quick else None)
+        self.questions = _data.load_questions(args.questions, limit)
+        self.corpus: Path = args.corpus
+        self.growth_corpus: Path = args.growth_corpus
+        if args.quick:
+            self.corpus = _data.make_quick_corpus(
+                args.corpus, self.questions, 40, self.work / "quick-corpus.jsonl"
+            )
+            self.growth_corpus = _data.make_quick_corpus(
+                args.growth_corpus, self.questions, 100, self.work / "quick-growth.jsonl"
+            )
+        meta = self.results["meta"]
+        meta.update(
+            corpus=str(self.corpus),
+            corpus_articles=_data.count_lines(self.corpus),
+            questions=len(self.questions),
+        )
+        if "growth" in self.steps:
+            meta.update(
+                growth_corpus=str(self.growth_corpus), growth_articles=_data.count_lines(self.growth_corpus)
+            )
+
+    def save(self) -> None:
+        from bench.report import markdown, targets
+
+        self.results["meta"]["bench_peak_rss_mb"] = round(self_peak_rss_mb(), 1)
+        self.results["targets"] = targets(self.results)
+        tmp = self.out / "latest.json.tmp"
+        tmp.write_text(json.dumps(self.results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        tmp.replace(self.out / "latest.json")
+        (self.out / "latest.md").write_text(markdown(self.results), encoding="utf-8")
+
+    def step(self, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        log.info("step %s ...", name)
+        start = time.perf_counter()
+        value = fn(*args, **kwargs)
+        self.results.setdefault("step_seconds", {})[name] = round(time.perf_counter() - start, 1)
+        self.save()
+        return value
+
+    def run(self) -> dict[str, Any]:
+        from bench import ingest_steps as ing
+        from bench import query_steps as qs
+
+        r = self.results
+        if "limit" in self.steps:
+            r["limit"] = self.step("limit", ing.embedding_limit, self.corpus, self.backends, self.models_home)
+        if "baseline" in self.steps:
+            try:
+                import langchain_huggingface  # noqa: F401
+            except ImportError:
+                r["baseline"] = {
+                    "skipped": "langchain-huggingface is not installed (pip install -e '.[bench]')"
+                }
+            else:
+                r["baseline"] = self.step(
+                    "baseline", ing.tutorial_baseline, self.corpus, self.questions, self.work
+                )
+        if "newsrag" in self.steps:
+            r.setdefault("ingest", {})
+            r.setdefault("quality", {})
+            for b in self.backends:
+                r["ingest"][b] = self.step(
+                    f"newsrag-{b}", ing.newsrag_ingest, self.corpus, b, self.work, self.models_home
+                )
+                r["quality"][b] = self.step(
+                    f"quality-{b}",
+                    ing.dense_quality,
+                    Path(r["ingest"][b]["home"]),
+                    b,
+                    self.models_home,
+                    self.questions,
+                )
+        home = ing.store_home(self.work, self.corpus, self.backend)
+        if (
+            "retrieval" in self.steps or "e2e" in self.steps or "growth" in self.steps
+        ) and self.backend not in r.get("ingest", {}):
+            self._ensure_store(self.corpus, home)
+        if "retrieval" in self.steps or "growth" in self.steps:
+            r["queries"] = self.step(
+                "retrieval", qs.retrieval, home, self.backend, self.models_home, self.questions
+            )
+        if "e2e" in self.steps:
+            asked = self.questions[: max(0, self.args.e2e_questions)]
+            r["e2e"] = self.step("e2e", qs.end_to_end, home, self.backend, self.models_home, asked)
+        if "growth" in self.steps:
+            r["growth"] = self.step(
+                "growth-ingest",
+                ing.newsrag_ingest,
+                self.growth_corpus,
+                self.backend,
+                self.work,
+                self.models_home,
+                cli=True,
+            )
+            ghome = Path(r["growth"]["home"])
+            r["growth_queries"] = self.step(
+                "growth-retrieval", qs.retrieval, ghome, self.backend, self.models_home, self.questions
+            )
+        self.save()
+        return r
+
+    def _ensure_store(self, corpus: Path, home: Path) -> None:
+        """A complete store of ``corpus`` for the queries (ingest is idempotent: cheap when present)."""
+        from bench.ingest_steps import _library_ingest
+
+        if not home.exists():
+            home.mkdir(parents=True)
+        log.info("making sure %s holds %s", home, corpus.name)
+        done = _library_ingest(corpus, home, self.backend, self.models_home)
+        self.results["notes"].append(
+            f"queries ran on the store in {home} (ingest checked it: {done['added']} added, "
+            f"{done['unchanged']} unchanged)"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for name, value in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("TRANSFORMERS_OFFLINE", "1"),
+        ("ANONYMIZED_TELEMETRY", "False"),
+        ("GRADIO_ANALYTICS_ENABLED", "False"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+    ):
+        os.environ.setdefault(name, value)
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "root"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for path in (args.corpus, args.questions) + (
+        (args.growth_corpus,) if "growth" in _steps(args.only) else ()
+    ):
+        if not path.exists():
+            log.error("missing input %s (the shared data is expected at %s)", path, _data.DATA)
+            return 2
+    bench = Bench(args)
+    try:
+        bench.run()
+    finally:
+        if args.quick and args.work is None:
+            shutil.rmtree(bench.work, ignore_errors=True)
+    from bench.report import markdown
+
+    print(markdown(bench.results))
+    log.info("wrote %s and %s", bench.out / "latest.json", bench.out / "latest.md")
+    return 0
