@@ -12,7 +12,8 @@ chunk ranks, so a long article counts once) and fused by reciprocal rank. Time e
   ``recency_half_life_days``.
 
 An optional cross-encoder (a local sentence-transformers ``CrossEncoder`` path) re-scores the best
-articles' passages. Passages are then returned article by article, at most ``max_per_article`` each.
+articles' passages. Passages are then returned article by article, at most ``max_per_article``
+each, in reading order, with the article's lede (first chunk) among them.
 
 Example:
     >>> retriever = HybridRetriever(store, k=5)  # doctest: +SKIP
@@ -117,6 +118,7 @@ class HybridRetriever:
         recency_half_life_days: beyond the window, an article's score halves every so many days.
         reranker_path: a local sentence-transformers CrossEncoder folder; None (default) skips it.
         rerank_top: how many of the best articles the reranker re-scores.
+        with_lede: when an article gives two or more passages, one is its first (the lede).
 
     Raises:
         EmptyStoreError: from :meth:`search`, when the collection holds no articles.
@@ -141,6 +143,7 @@ class HybridRetriever:
         recency_half_life_days: float = 30.0,
         reranker_path: Path | str | None = None,
         rerank_top: int = 20,
+        with_lede: bool = True,
     ) -> None:
         self.store = store
         self.k = k
@@ -154,6 +157,7 @@ class HybridRetriever:
         self.recency_half_life_days = recency_half_life_days
         self.reranker_path = str(reranker_path) if reranker_path else None
         self.rerank_top = rerank_top
+        self.with_lede = with_lede
 
     # ---- the search ----------------------------------------------------------------------------
 
@@ -244,7 +248,7 @@ class HybridRetriever:
             articles = self._rerank(question, articles)
         out: list[Passage] = []
         for hit in articles:
-            out.extend(hit.passages[:cap])
+            out.extend(self._article_passages(hit, cap))
             if len(out) >= k:
                 break
         return Retrieval(
@@ -258,6 +262,22 @@ class HybridRetriever:
             similarity=similarity,
             widened=widened,
         )
+
+    def _article_passages(self, hit: ArticleHit, cap: int) -> list[Passage]:
+        """An article's best passages, its lede among them when ``with_lede``, in reading order.
+
+        News states the main fact in its first sentences, and a question often matches a later
+        passage that restates the topic rather than the one that answers it.
+        """
+        chosen = list(hit.passages[:cap])
+        if self.with_lede and cap >= 2 and all(p.position != 0 for p in chosen):
+            lede = next((p for p in hit.passages if p.position == 0), None)
+            if lede is None:
+                first = self.store.article_chunks(hit.article_id)[:1]
+                lede = replace(first[0], score=0.0) if first else None
+            if lede is not None:
+                chosen = [lede, *chosen[: cap - 1]]
+        return sorted(chosen, key=lambda p: p.position)
 
     def _candidates(
         self, vector: list[float], terms: Sequence[str], filters: Filters
