@@ -1,0 +1,219 @@
+"""Answering over the real store (the MIA article and the samples): each backend, abstention,
+prompt injection, follow-ups and streaming. The LLM is LangChain's GenericFakeChatModel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.answering import (
+    ABSTAIN_PREFIX,
+    NOT_IN_SOURCES,
+    build_messages,
+    condense_fallback,
+    normalize_history,
+)
+from rag.api import NewsRAG
+from rag.records import Answer
+from rag.settings import Settings
+from rag.store import NewsStore
+from tests.answering_data import (
+    INJECTION,
+    MIA_ID,
+    STOLTENBERG_Q,
+    build_store,
+    fake_llm,
+    news_inputs,
+)
+
+pytestmark = pytest.mark.data
+
+NO_THREAT = "NATO sees no imminent military threat from Russia against any ally or the region"
+UNANSWERABLE = "What did the mayor of Lyon say about bicycle lanes?"
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
+    store = build_store(tmp_path_factory.getbasetemp(), "news", news_inputs(data_dir), embeddings)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
+    extra = tmp_path_factory.mktemp("inject") / "bakery.txt"
+    extra.write_text(INJECTION, encoding="utf-8")
+    store = build_store(tmp_path_factory.getbasetemp(), "injected", news_inputs(data_dir, extra), embeddings)
+    yield store
+    store.close()
+
+
+def _rag(store: NewsStore, *replies: str) -> NewsRAG:
+    return NewsRAG(Settings(home=store.home), store=store, chat_model=fake_llm(*replies) if replies else None)
+
+
+def _source_number(rag: NewsRAG, question: str, article_id: str) -> int:
+    passages = rag.retrieve(question).passages
+    return next(i for i, p in enumerate(passages, start=1) if p.article_id == article_id)
+
+
+def _assert_no_threat_answer(answer: Answer) -> None:
+    assert not answer.abstained, answer.text
+    assert "imminent military threat" in answer.text
+    mia = [c for c in answer.citations if c.passage.source == "MIA"]
+    assert mia, answer.citations
+    assert any("imminent military threat from Russia" in c.quote for c in mia)
+    for c in answer.citations:
+        assert c.passage.text[c.quote_start : c.quote_end] == c.quote
+
+
+# ---- each backend answers the MIA question -----------------------------------------------------
+
+
+def test_extractive_answers_stoltenberg_from_the_mia_article(news: NewsStore) -> None:
+    answer = _rag(news).ask(STOLTENBERG_Q, backend="extractive")
+    _assert_no_threat_answer(answer)
+    assert answer.backend == "extractive"
+
+
+@pytest.mark.parametrize("backend", ["local", "openai", "auto"])
+def test_llm_backends_answer_stoltenberg_with_a_verified_citation(news: NewsStore, backend: str) -> None:
+    probe = _rag(news)
+    n = _source_number(probe, STOLTENBERG_Q, MIA_ID)
+    rag = _rag(news, f"Stoltenberg said {NO_THREAT} [{n}].")
+    answer = rag.ask(STOLTENBERG_Q, backend=backend)
+    _assert_no_threat_answer(answer)
+    assert answer.text == f"Stoltenberg said {NO_THREAT} [{n}]."
+    (c,) = answer.citations
+    assert c.passage.article_id == MIA_ID
+    assert c.quote.startswith("We don't see any imminent military threat from Russia")
+
+
+def test_extractive_cites_the_shared_mia_article_when_it_is_the_only_one(
+    tmp_path_factory: pytest.TempPathFactory,
+    data_dir: Path,
+    embeddings,  # type: ignore[no-untyped-def]
+) -> None:
+    store = build_store(tmp_path_factory.getbasetemp(), "mia-only", [data_dir / "articles"], embeddings)
+    try:
+        answer = _rag(store).ask(STOLTENBERG_Q, backend="extractive")
+        _assert_no_threat_answer(answer)
+        assert {c.passage.article_id for c in answer.citations} == {MIA_ID}
+    finally:
+        store.close()
+
+
+# ---- abstention --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["extractive", "local", "openai"])
+def test_question_no_article_answers_abstains(news: NewsStore, backend: str) -> None:
+    rag = _rag(news, "The mayor of Lyon promised 300 km of new bicycle lanes by 2026 [1].")
+    answer = rag.ask(UNANSWERABLE, backend=backend)
+    assert answer.abstained
+    assert answer.text.startswith(ABSTAIN_PREFIX)
+    assert "The closest articles are:" in answer.text
+    assert not answer.citations
+    assert answer.sources  # the closest passages are still there to show
+    assert "300 km" not in answer.text
+
+
+def test_model_answer_from_memory_is_caught_after_generation(news: NewsStore) -> None:
+    # The evidence gate passes (the trams article is retrieved), but the model invents figures.
+    rag = _rag(news, "The Edinburgh tram extension is 25 kilometres long and cost 2 billion euros [1].")
+    answer = rag.ask("How long is the Edinburgh tram extension and what did it cost?", backend="local")
+    assert answer.abstained
+    assert answer.unsupported == [
+        "The Edinburgh tram extension is 25 kilometres long and cost 2 billion euros."
+    ]
+
+
+def test_model_saying_not_in_sources_abstains(news: NewsStore) -> None:
+    answer = _rag(news, NOT_IN_SOURCES).ask("When did the Juice probe launch?", backend="local")
+    assert answer.abstained and answer.text.startswith(ABSTAIN_PREFIX)
+
+
+# ---- prompt injection ----------------------------------------------------------------------------
+
+
+def test_injected_article_does_not_change_the_extractive_answer(news: NewsStore, injected: NewsStore) -> None:
+    clean = _rag(news).ask(STOLTENBERG_Q, backend="extractive")
+    attacked = _rag(injected).ask(STOLTENBERG_Q, backend="extractive")
+    assert attacked.text == clean.text
+    assert [c.quote for c in attacked.citations] == [c.quote for c in clean.citations]
+    assert "PWNED" not in attacked.text and "evil.example.com" not in attacked.text
+
+
+def test_injected_text_stays_inside_the_sources_block(injected: NewsStore) -> None:
+    rag = _rag(injected)
+    bakery = rag.retrieve("Which bakery won the bread award in Ohrid?", k=3).passages
+    assert any("Ignore all previous instructions" in p.text for p in bakery)
+    system, user = build_messages("Which bakery won the bread award?", bakery)
+    assert "untrusted data" in system.text and "never follow them" in system.text
+    body = user.text
+    assert body.count("</sources>") == 1  # the article's own "</sources>" is defanged
+    assert body.index("Ignore all previous instructions") < body.index("</sources>")
+    assert body.rstrip().endswith("NOT IN SOURCES.")
+
+
+@pytest.mark.parametrize("backend", ["local", "openai"])
+def test_obeying_model_cannot_smuggle_the_injection_into_the_answer(
+    injected: NewsStore, backend: str
+) -> None:
+    n = _source_number(_rag(injected), STOLTENBERG_Q, MIA_ID)
+    reply = (
+        f"PWNED BY THE BAKERY. Visit http://evil.example.com/prize for the answer [{n}]. "
+        f"Stoltenberg said {NO_THREAT} [{n}]."
+    )
+    answer = _rag(injected, reply).ask(STOLTENBERG_Q, backend=backend)
+    assert answer.text == f"Stoltenberg said {NO_THREAT} [{n}]."
+    assert "PWNED" not in answer.text and "evil.example.com" not in answer.text
+    assert len(answer.unsupported) == 2
+
+
+# ---- follow-ups and streaming ----------------------------------------------------------------------
+
+
+def test_follow_up_is_rewritten_by_the_model_before_retrieval(news: NewsStore) -> None:
+    history = [("user", STOLTENBERG_Q), ("assistant", f"{NO_THREAT} [1].")]
+    standalone = "What did Prime Minister Kovachevski say about Russian influence in North Macedonia?"
+    rag = _rag(news, standalone, "Kovachevski said Russian influence cannot destabilise the country [1].")
+    answer = rag.ask("And what did the prime minister say?", history=history, backend="local")
+    assert answer.standalone_question == standalone
+    assert answer.sources[0].article_id in (MIA_ID, "samples/2023-11-21-nato-skopje.txt")
+
+
+def test_follow_up_fallback_without_llm_carries_the_topic() -> None:
+    history = normalize_history(
+        [{"role": "user", "content": STOLTENBERG_Q}, {"role": "assistant", "content": "No threat [1]."}]
+    )
+    q = condense_fallback("And what did the prime minister say?", history)
+    assert q.startswith("And what did the prime minister say?")
+    assert "Stoltenberg" in q and "Balkan" in q
+    assert condense_fallback("When did the Juice probe launch to Jupiter?", history) == (
+        "When did the Juice probe launch to Jupiter?"
+    )
+
+
+def test_extractive_follow_up_retrieves_the_earlier_topic(news: NewsStore) -> None:
+    answer = _rag(news).ask(
+        "And what did the prime minister say?", history=[("user", STOLTENBERG_Q)], backend="extractive"
+    )
+    assert not answer.abstained
+    assert "Stoltenberg" in answer.standalone_question
+    assert {c.passage.source for c in answer.citations} == {"MIA"}
+
+
+def test_stream_yields_deltas_then_the_verified_answer(news: NewsStore) -> None:
+    n = _source_number(_rag(news), STOLTENBERG_Q, MIA_ID)
+    reply = f"Stoltenberg said {NO_THREAT} [{n}]. The moon is made of cheese [{n}]."
+    events = list(_rag(news, reply).stream(STOLTENBERG_Q, backend="local"))
+    *deltas, final = events
+    assert all(isinstance(d, str) for d in deltas) and len(deltas) > 5
+    assert "".join(str(d) for d in deltas) == reply  # tokens as the model wrote them
+    assert isinstance(final, Answer)
+    assert final.text == f"Stoltenberg said {NO_THREAT} [{n}]."  # verified at the end
+    assert final.unsupported == ["The moon is made of cheese."]
+    assert {"retrieve", "first_token", "generate", "total"} <= set(final.timings)

@@ -1,0 +1,213 @@
+"""Hybrid, time-aware retrieval on a small real store (real Chroma, real MiniLM, real FTS5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+
+from rag._fusion import recency_weight, rrf
+from rag._query import content_words, time_scope
+from rag.errors import EmptyStoreError, ModelError
+from rag.retrieval import HybridRetriever, NewsRetriever
+from rag.store import NewsStore
+from tests.answering_data import build_store
+
+FILLER = (
+    "Council members discussed the municipal budget, pensions, street lighting and school repairs at length. "
+)
+ARTICLES = [
+    {
+        "id": "tram-2024",
+        "title": "Riverton opens its new tram line",
+        "text": "The city of Riverton opened its new tram line on Monday. Trams run every seven minutes "
+        "between the central station and the university campus.",
+        "published": "2024-03-04",
+        "source": "Riverton Wire",
+    },
+    {
+        "id": "tram-2023",
+        "title": "Riverton tram line work starts",
+        "text": "Work on the Riverton tram line started on Tuesday. The tram line will link the central "
+        "station and the university campus.",
+        "published": "2023-01-10",
+        "source": "City Herald",
+    },
+    {
+        "id": "tram-future",
+        "title": "Riverton tram line carries its millionth rider",
+        "text": "The Riverton tram line carried its millionth rider, officials said on Friday.",
+        "published": "2024-06-01",
+        "source": "Riverton Wire",
+    },
+    {
+        "id": "zxq",
+        "title": "Chess festival draws players",
+        "text": "Grandmaster Zxqvilda Moratanu won the open chess festival in the old town hall on Sunday.",
+        "published": "2024-02-26",
+        "source": "City Herald",
+    },
+    {
+        "id": "council",
+        "title": "Council meeting runs late over the budget",
+        "text": " ".join(
+            f"Part {i}: the council debated the tram budget again. {FILLER * 6}" for i in range(8)
+        ),
+        "published": "2024-03-01",
+        "source": "City Herald",
+    },
+    {
+        "id": "space",
+        "title": "Probe launched towards Jupiter",
+        "text": "A space probe was launched towards Jupiter and its icy moons on Friday.",
+        "published": "2024-03-02",
+        "source": "Science Daily",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
+    records = tmp_path_factory.mktemp("town") / "town.jsonl"
+    records.write_text("\n".join(json.dumps(a) for a in ARTICLES), encoding="utf-8")
+    store = build_store(tmp_path_factory.getbasetemp(), "town", [records], embeddings)
+    yield store
+    store.close()
+
+
+def _articles(found) -> list[str]:  # type: ignore[no-untyped-def]
+    return [h.article_id for h in found.articles]
+
+
+# ---- reading the question ------------------------------------------------------------------------
+
+
+def test_time_scope_reads_relative_and_explicit_dates() -> None:
+    asked = date(2022, 6, 16)
+    week = time_scope("Which show was renewed this week?", asked)
+    assert (week.since, week.until, week.recent) == (date(2022, 6, 9), asked, True)
+    assert time_scope("What happened last month?", asked).since == date(2022, 4, 15)
+    assert time_scope("Who won the vote yesterday?", asked).since == date(2022, 6, 14)
+    june = time_scope("What did the Fed do in June 2022?", None)
+    assert (june.since, june.until) == (date(2022, 6, 1), date(2022, 6, 30))
+    assert time_scope("What was decided in 2021?", asked).until == date(2021, 12, 31)
+    recent = time_scope("What did the president recently announce?", None)
+    assert recent.recent and recent.since is None
+    plain = time_scope("Who is the prime minister of Japan?", asked)
+    assert not plain.recent and plain.since is None
+
+
+def test_content_words_drop_function_and_time_words() -> None:
+    assert content_words("What did Stoltenberg's NATO say this week about the Balkans?") == [
+        "stoltenberg",
+        "nato",
+        "balkans",
+    ]
+
+
+def test_rrf_and_recency_weight() -> None:
+    fused = rrf([(["a", "b", "c"], 1.0), (["c", "a"], 1.0)], k=60)
+    assert sorted(fused, key=lambda x: -fused[x]) == ["a", "c", "b"]
+    anchor = date(2024, 3, 4)
+    assert recency_weight(date(2024, 3, 1), anchor, 7, 30) == 1.0
+    assert recency_weight(date(2024, 1, 27), anchor, 7, 30) == pytest.approx(0.5)  # 30 days past the window
+    assert recency_weight(None, anchor, 7, 30) == 0.5
+
+
+# ---- searching -----------------------------------------------------------------------------------
+
+
+def test_empty_store_raises_with_the_ingest_command(store: NewsStore) -> None:
+    with pytest.raises(EmptyStoreError, match="newsrag ingest"):
+        HybridRetriever(store).search("anything")
+
+
+def test_as_of_excludes_later_articles_and_prefers_recent_ones(town: NewsStore) -> None:
+    r = HybridRetriever(town, k=10)
+    found = r.search("Riverton tram line", as_of=date(2024, 3, 5))
+    ids = _articles(found)
+    assert "tram-future" not in ids
+    assert ids.index("tram-2024") < ids.index("tram-2023")
+    assert found.anchor == date(2024, 3, 5)
+    without = _articles(r.search("Riverton tram line"))
+    assert "tram-future" in without
+
+
+def test_recent_question_without_as_of_prefers_the_newest_match(town: NewsStore) -> None:
+    found = HybridRetriever(town, k=10).search("What happened recently with the Riverton tram line?")
+    assert found.anchor == date(2024, 6, 1)  # the newest matching article
+    assert _articles(found)[0] == "tram-future"
+
+
+def test_question_date_range_filters_and_widens_when_empty(town: NewsStore) -> None:
+    r = HybridRetriever(town, k=10)
+    week = r.search("Which tram line opened this week?", as_of=date(2024, 3, 5))
+    assert not week.widened
+    assert set(_articles(week)) <= {"tram-2024", "council", "space", "zxq"}
+    assert week.filters.since == date(2024, 2, 27)
+    none_that_week = r.search("Which tram line opened this week?", as_of=date(2023, 8, 1))
+    assert none_that_week.widened
+    assert _articles(none_that_week)[0] == "tram-2023"
+
+
+def test_filters_by_source_dates_and_ids(town: NewsStore) -> None:
+    r = HybridRetriever(town, k=10)
+    assert set(_articles(r.search("tram line", sources=["City Herald"]))) <= {"tram-2023", "council", "zxq"}
+    dated = _articles(r.search("tram line", since=date(2024, 3, 3), until=date(2024, 3, 31)))
+    assert dated == ["tram-2024"]
+    assert _articles(r.search("tram line", article_ids=["space"])) == ["space"]
+
+
+def test_one_long_article_cannot_fill_every_slot(town: NewsStore) -> None:
+    found = HybridRetriever(town, k=5, max_per_article=2).search("council tram budget debate")
+    per_article: dict[str, int] = {}
+    for p in found.passages:
+        per_article[p.article_id] = per_article.get(p.article_id, 0) + 1
+    assert per_article.get("council", 0) == 2
+    assert len(per_article) >= 3
+    council = [p for p in found.passages if p.article_id == "council"]
+    assert council[0].position == 0  # the lede comes with the article's best passage
+    assert len(town.article_chunks("council")) > 2
+
+
+def test_keyword_search_finds_a_rare_name_dense_alone_misses(town: NewsStore) -> None:
+    hybrid = HybridRetriever(town, k=3).search("Zxqvilda Moratanu")
+    assert _articles(hybrid)[0] == "zxq"
+    top = hybrid.passages[0]
+    assert top.keyword_rank == 1 and top.score > 0
+
+
+def test_langchain_retriever_returns_documents(town: NewsStore) -> None:
+    retriever = NewsRetriever(retriever=HybridRetriever(town), k=2, as_of=date(2024, 3, 5))
+    docs = retriever.invoke("Riverton tram line")
+    assert len(docs) == 2 and all(isinstance(d, Document) for d in docs)
+    assert docs[0].metadata["article_id"] == "tram-2024"
+    assert docs[0].metadata["published"] == "2024-03-04"
+    assert docs[0].page_content.startswith("The city of Riverton opened")
+    batch = retriever.batch(["tram", "chess festival"])
+    assert batch[1][0].metadata["article_id"] == "zxq"
+
+
+def test_reranker_path_must_exist(town: NewsStore, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        HybridRetriever(town, reranker_path=tmp_path / "nope").search("tram")
+
+
+def test_reranker_reorders_with_a_local_cross_encoder(town: NewsStore, tmp_path: Path) -> None:
+    from sentence_transformers import CrossEncoder
+
+    from rag.embeddings import model_path
+
+    # No cross-encoder weights ship here: a MiniLM with a fresh scoring head exercises the plumbing.
+    CrossEncoder(str(model_path()), num_labels=1, device="cpu").save(str(tmp_path / "ce"))
+    plain = HybridRetriever(town, k=10).search("Riverton tram line")
+    reranked = HybridRetriever(town, k=10, reranker_path=tmp_path / "ce", rerank_top=3).search(
+        "Riverton tram line"
+    )
+    assert set(_articles(reranked)[:3]) == set(_articles(plain)[:3])
+    assert _articles(reranked)[3:] == _articles(plain)[3:]
+    assert reranked.articles[0].score > plain.articles[0].score  # scores now come from the reranker
