@@ -23,7 +23,7 @@ from ingest.datelines import Dateline, parse_dateline
 
 __all__ = ["Cleaned", "clean_text", "is_boilerplate"]
 
-_LINE_MAX = 300  # boilerplate is short; a long paragraph that mentions a newsletter is content
+_LINE_MAX = 400  # boilerplate is short; a long paragraph that mentions a newsletter is content
 _BOILERPLATE = [
     re.compile(p, re.IGNORECASE)
     for p in (
@@ -52,10 +52,14 @@ _BOILERPLATE = [
         r"^follow (us|every game)\b",
         r"^follow .{0,80}\b(on )?(twitter|facebook|instagram)\b.{0,80}$",
         r"^share (this|on|via)\b",
-        r"\bsign up\b.*\bnewsletter\b|\bnewsletter\b.*\b(sign up|subscribe|inbox|receive|digest)\b",
+        r"^(?=.*\bnewsletters?\b)(?=.*\b(sign up|subscribe|subscription|inbox|receive|digest)\b)",
         r"^(support local journalism|thank you for supporting our journalism)",
         r"^(subscribe|become a (digital )?subscriber)\b",
         r"^(copyright|©|\(c\) )",
+        # consent and registration forms scraped instead of the story (theweek.co.uk in RealTime QA)
+        r"^we will use the (details|information) you have shared\b|\bdescribed in our privacy policy\.?$",
+        r"^if you wish to object to the use of your data\b",
+        r"^'?we'? includes .{0,80}\bbrands\b",
         r"all rights reserved\.?$",
         r"^[_*\-=~#•·.]{3,}$",
     )

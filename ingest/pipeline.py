@@ -97,12 +97,16 @@ class IngestOptions:
 def make_article(raw: RawArticle) -> Article:
     """Clean a loaded article; the dateline fills the date, source and place the input did not give.
 
-    Raises nothing; an article whose text cleans away to nothing has ``text == ""``.
+    When cleaning leaves nothing (the input held only boilerplate) the title becomes the text, so the
+    article keeps its id, date and headline; with no title either, ``text == ""``.
     """
     cleaned = clean_text(raw.text, raw.title)
     dl = cleaned.dateline
     text = cleaned.text
     title = " ".join(raw.title.split())
+    if not text and title and raw.text.strip():
+        # Only page furniture was scraped (a consent form, an ad): the headline is all there is.
+        text = title
     if len(title) > _MAX_TITLE_CHARS:  # a whole one-line file or a junk field: keep a title's worth
         title = title[: _MAX_TITLE_CHARS - 3].rsplit(" ", 1)[0] + "…"
     if not title and text:

@@ -1,0 +1,126 @@
+"""Measure chunk sizes by retrieval: article-level hit@k and MRR@10 with plain dense search.
+
+For each setting the corpus is ingested into a fresh store, every question is embedded and the
+nearest chunks are collapsed to articles (first occurrence ranks the article).
+
+Usage::
+
+    python -m ingest.measure ../shared/data/realtimeqa/corpus-1k.jsonl \\
+        ../shared/data/realtimeqa/questions-dev.jsonl --sizes 128,160,200,240 --overlap 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.pipeline import IngestOptions, ingest
+from rag.embeddings import MiniLMEmbeddings
+from rag.store import NewsStore
+
+__all__ = ["Measurement", "measure"]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Retrieval quality of one chunking setting."""
+
+    max_tokens: int
+    overlap_tokens: int
+    header: bool
+    chunks: int
+    ingest_seconds: float
+    hit1: float
+    hit4: float
+    hit10: float
+    mrr10: float
+
+
+def _questions(path: Path) -> list[tuple[str, set[str]]]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                q = json.loads(line)
+                out.append((q["question"], set(q["gold_ids"])))
+    return out
+
+
+def measure(
+    corpus: Path,
+    questions: Path,
+    max_tokens: int,
+    overlap_tokens: int,
+    header: bool,
+    embeddings: MiniLMEmbeddings,
+    work: Path,
+) -> Measurement:
+    """Ingest ``corpus`` with one setting into a fresh store under ``work`` and score the questions."""
+    store = NewsStore(
+        work / f"s{max_tokens}-{overlap_tokens}-{int(header)}", "measure", embeddings=embeddings
+    )
+    try:
+        options = IngestOptions(max_tokens=max_tokens, overlap_tokens=overlap_tokens, header=header)
+        report = ingest([corpus], store, options=options)
+        qs = _questions(questions)
+        vectors = embeddings.embed_array([q for q, _ in qs])
+        alias = {a: aid for aid, info in store.articles().items() for a in info.aliases}
+        hits = {1: 0, 4: 0, 10: 0}
+        mrr = 0.0
+        for (_, gold), vec in zip(qs, vectors, strict=True):
+            ranked: list[str] = []
+            for passage, _score in store.dense_search(vec.tolist(), k=100):
+                if passage.article_id not in ranked:
+                    ranked.append(passage.article_id)
+            gold_ids = {alias.get(g, g) for g in gold}
+            first = next((i for i, aid in enumerate(ranked) if aid in gold_ids), None)
+            for k in hits:
+                hits[k] += first is not None and first < k
+            if first is not None and first < 10:
+                mrr += 1.0 / (first + 1)
+        n = len(qs)
+        return Measurement(
+            max_tokens,
+            overlap_tokens,
+            header,
+            report.chunks_added,
+            round(report.seconds, 1),
+            round(hits[1] / n, 3),
+            round(hits[4] / n, 3),
+            round(hits[10] / n, 3),
+            round(mrr / n, 3),
+        )
+    finally:
+        store.close()
+
+
+def main() -> None:
+    """Command line: print one JSON line per setting."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("questions", type=Path)
+    parser.add_argument("--sizes", default="128,160,200,240")
+    parser.add_argument("--overlap", type=int, default=40)
+    parser.add_argument("--no-header", action="store_true", help="also measure without the chunk header")
+    parser.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--work", type=Path, default=None, help="where the stores go (default: a temp dir)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="newsrag-measure-"))
+    embeddings = MiniLMEmbeddings(backend=args.backend, home=work / "home")
+    settings = [(int(s), args.overlap, True) for s in args.sizes.split(",")]
+    if args.no_header:
+        settings += [(int(s), args.overlap, False) for s in args.sizes.split(",")]
+    for size, overlap, header in settings:
+        t0 = time.perf_counter()
+        m = measure(args.corpus, args.questions, size, overlap, header, embeddings, work)
+        print(json.dumps({**m.__dict__, "total_seconds": round(time.perf_counter() - t0, 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
