@@ -59,7 +59,11 @@ def _open_store(settings: Settings) -> NewsStore:
             settings.home,
             collection=settings.collection,
             chroma_url=settings.chroma_url,
-            embeddings=MiniLMEmbeddings(batch_size=settings.embedding_batch_size),
+            embeddings=MiniLMEmbeddings(
+                batch_size=settings.embedding_batch_size,
+                backend=settings.embedding_backend,
+                home=settings.home,
+            ),
             keyword_sync_seconds=settings.retrieval.keyword_sync_seconds,
         )
     except StoreError as exc:
