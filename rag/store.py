@@ -115,7 +115,19 @@ class _ChromaEmbeddingFunction:
         return _ChromaEmbeddingFunction(MiniLMEmbeddings())
 
 
-def _chroma_client(home: Path, chroma_url: str | None) -> Any:
+def _limit_http_time(client: Any, seconds: float) -> None:
+    """Chroma's HTTP client waits for ever (``httpx.Client(timeout=None)``): a hung server would hang
+    every question. Give its session a timeout, so a hung server fails like a stopped one."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+    else:  # pragma: no cover - a chromadb version that moved its session
+        log.warning("cannot set a timeout on Chroma's HTTP client (chromadb internals changed)")
+
+
+def _chroma_client(home: Path, chroma_url: str | None, timeout_seconds: float = 60.0) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -125,12 +137,14 @@ def _chroma_client(home: Path, chroma_url: str | None) -> Any:
             url = urlparse(chroma_url)
             if url.scheme not in ("http", "https") or not url.hostname:
                 raise StoreError(f"NEWSRAG_CHROMA_URL must look like http://host:port, got {chroma_url!r}")
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
+            _limit_http_time(client, timeout_seconds)
+            return client
         path = home / "chroma"
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -250,6 +264,7 @@ class NewsStore:
         chroma_url: ``http://host:port`` of a ``chroma run`` server, or None for the embedded store.
         embeddings: the embedding model (shared, loaded lazily).
         keyword_sync_seconds: how often a reader re-checks the manifest for other writers' changes.
+        timeout_seconds: server mode: the longest one request to the Chroma server may take.
 
     Example:
         >>> store = NewsStore(Path("/tmp/store"))
@@ -264,13 +279,14 @@ class NewsStore:
         chroma_url: str | None = None,
         embeddings: MiniLMEmbeddings | None = None,
         keyword_sync_seconds: float = 5.0,
+        timeout_seconds: float = 60.0,
     ) -> None:
         self.home = Path(home)
         self.collection_name = collection
         self.chroma_url = chroma_url
         self.embeddings = embeddings or MiniLMEmbeddings()
         self.keyword_sync_seconds = keyword_sync_seconds
-        self._client = _chroma_client(self.home, chroma_url)
+        self._client = _chroma_client(self.home, chroma_url, timeout_seconds)
         ef = _ChromaEmbeddingFunction(self.embeddings)
         try:
             self.chunks = self._client.get_or_create_collection(
