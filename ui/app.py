@@ -74,6 +74,16 @@ _PLACEHOLDER = (
 )
 
 
+_ASK_DESCRIPTION = (
+    "Answer a question from the articles in the collection, with verified citations. Only the question "
+    "is required. Returns the same JSON object as `newsrag ask --json`: answer, abstained, citations "
+    "(n, article_id, title, published, source, url, quote, passage, quote_start, quote_end), "
+    "unsupported, timings, backend, standalone_question; or {error, sources} when it cannot answer. "
+    "Dates are YYYY-MM-DD; sources is a list of source names; history is the conversation so far as "
+    "[{role, content}, ...]."
+)
+
+
 # ---- the app ---------------------------------------------------------------------------------------
 
 
@@ -205,7 +215,13 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
             concurrency_limit=1,
         ).then(handlers.refresh, None, refresh_outputs, api_visibility="private")
 
-        gr.api(handlers.ask, api_name="ask", concurrency_id="answer", concurrency_limit=1)
+        gr.api(
+            handlers.ask,
+            api_name="ask",
+            api_description=_ASK_DESCRIPTION,
+            concurrency_id="answer",
+            concurrency_limit=1,
+        )
     return demo
 
 
