@@ -1,0 +1,462 @@
+"""Faults: ``kill -9`` of an ingest at random points, the Chroma server stopped or hung mid-query, the
+LLM server unreachable or slow, the disk store read-only. Each gives a clear error naming what
+failed; retrieval-only answers are still offered when the LLM is the part that failed; nothing is
+left written half.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest import IngestOptions, ingest, iter_input, make_article
+from ingest.loaders import LoadOptions
+from rag.answering import LLMUnavailableWithSources
+from rag.api import NewsRAG
+from rag.embeddings import MiniLMEmbeddings
+from rag.errors import LLMUnavailableError, StoreError
+from rag.records import Answer
+from rag.settings import Settings
+from rag.store import NewsStore
+from tests.chroma_server import chroma_binary, free_port
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+NATO = (
+    "NATO chief in Skopje: no imminent threat\n"
+    "Skopje, 21 November 2023 (MIA) - NATO sees no imminent military threat from Russia against any "
+    "of its allies, Secretary General Jens Stoltenberg said on Tuesday during a visit to North "
+    "Macedonia. The alliance stays vigilant and remains united, he said.\n"
+)
+TRAM = (
+    "Trams reach Newhaven\n"
+    "Edinburgh, 7 June 2023 - Trams began carrying passengers between the city centre and Newhaven on "
+    "Wednesday, as the extension of the line through Leith opened to the public.\n"
+)
+QUESTION = "What did Stoltenberg say in Skopje about a military threat from Russia?"
+
+
+def _samples(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nato.txt").write_text(NATO, encoding="utf-8")
+    (folder / "tram.txt").write_text(TRAM, encoding="utf-8")
+    return folder
+
+
+# ---- kill -9 at random points --------------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from ingest import IngestOptions, ingest
+    from rag.store import NewsStore
+
+    store = NewsStore(Path(sys.argv[1]), collection="faults")
+    print("READY", flush=True)
+    report = ingest([sys.argv[2]], store, options=IngestOptions(batch_chunks=int(sys.argv[3])))
+    print("DONE", report.repaired, report.added, report.unchanged, flush=True)
+    """
+)
+
+TOWNS = ["Arbroath", "Bala", "Cobh", "Dunbar", "Ely", "Fowey", "Girvan", "Hythe", "Irvine", "Jarrow"]
+
+
+def _corpus(root: Path, n: int) -> None:
+    root.mkdir(parents=True)
+    for i in range(n):
+        town = f"{TOWNS[i % len(TOWNS)]} {i}"
+        (root / f"{i:04d}.txt").write_text(
+            f"{town} council approves harbour plan number {i}\n"
+            f"The council of {town} met on Tuesday and approved plan {i} for the harbour by {i % 9 + 3} "
+            f"votes to {i % 4}. The chair said work would begin in spring and cost {i * 13 + 100} "
+            f"thousand pounds. Residents of {town} had written {i % 50 + 10} letters about it.\n"
+            f"Opponents said the plan for {town} would harm the fishing fleet and the seals that breed "
+            f"on the sandbanks. The council will publish a full report on plan {i} next month.\n",
+            encoding="utf-8",
+        )
+
+
+def _read_line(stream: object, timeout: float) -> str:
+    """One line from a child's stdout, or '' after ``timeout`` seconds."""
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(stream.readline()), daemon=True)  # type: ignore[attr-defined]
+    reader.start()
+    reader.join(timeout)
+    return out[0] if out else ""
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_then_rerun(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
+    n_articles, kills = 240, 9
+    root = tmp_path / "stories"
+    _corpus(root, n_articles)
+    home = tmp_path / "home"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    rng = random.Random(20240305)
+    landed, finished, t_start = 0, 0, time.perf_counter()
+    log: list[dict[str, object]] = []
+    for round_no in range(kills):
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(home), str(root), "12"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+        try:
+            assert _read_line(child.stdout, 120).strip() == "READY", "the child did not open the store"
+            delay = rng.uniform(0.2, 3.0)
+            time.sleep(delay)
+            if child.poll() is None:
+                os.kill(child.pid, signal.SIGKILL)
+                landed += 1
+                outcome = "killed"
+            else:
+                finished += 1
+                outcome = "finished first"
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        log.append({"round": round_no, "delay_s": round(delay, 2), "outcome": outcome})
+    assert landed >= kills // 2, f"most kills must land mid-run ({log})"
+
+    store = NewsStore(home, collection="faults", embeddings=embeddings)
+    try:
+        pending = len(store.pending_ids())
+        report = ingest([root], store, options=IngestOptions(batch_chunks=12))
+        assert not report.failed
+        assert report.added + report.unchanged == n_articles
+        infos = store.articles(refresh=True)
+        assert len(infos) == n_articles and not store.pending_ids()
+
+        everything = store.chunks.get(include=["metadatas"])
+        ids = everything["ids"]
+        assert len(ids) == len(set(ids)) == sum(i.n_chunks for i in infos.values()), "no stray chunks"
+        by_article: dict[str, int] = {}
+        for meta in everything["metadatas"]:
+            by_article[meta["article_id"]] = by_article.get(meta["article_id"], 0) + 1
+        assert by_article == {aid: info.n_chunks for aid, info in infos.items()}
+
+        # Each article is whole: its chunks, in order, are slices of the cleaned text covering it all.
+        expected = {raw.id: make_article(raw).text for raw in iter_input(str(root), LoadOptions())}
+        for aid, info in infos.items():
+            text = expected[aid]
+            chunks = store.article_chunks(aid)
+            assert len(chunks) == info.n_chunks
+            covered = 0
+            for c in chunks:
+                assert c.text == text[c.start : c.end]
+                assert not text[covered : c.start].strip(), f"{aid}: a gap before chunk {c.position}"
+                covered = max(covered, c.end)
+            assert not text[covered:].strip(), f"{aid}: the end is missing"
+
+        # The keyword index agrees with Chroma, chunk for chunk.
+        fts = {cid for (cid,) in store.keywords._db.execute("SELECT chunk_id FROM chunks").fetchall()}
+        assert fts == set(ids)
+        assert store.keywords.synced() == {aid: info.content_hash for aid, info in infos.items()}
+        again = ingest([root], store)
+        assert (again.added, again.unchanged, again.chunks_added, again.repaired) == (0, n_articles, 0, 0)
+    finally:
+        store.close()
+    seconds = time.perf_counter() - t_start
+    figures = {
+        "articles": n_articles,
+        "kill_rounds": kills,
+        "kills_mid_run": landed,
+        "runs_finished_before_kill": finished,
+        "pending_left_by_last_kill": pending,
+        "repaired_on_rerun": report.repaired,
+        "seconds": round(seconds, 1),
+        "rounds": log,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "kill9.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"\nkill -9: {landed} kills mid-run, {finished} runs finished first, {seconds:.0f} s; all whole")
+
+
+# ---- the Chroma server stopped or hung -----------------------------------------------------------
+
+
+@contextmanager
+def _chroma(path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    binary = chroma_binary()
+    assert binary is not None
+    log = (path.parent / f"chroma-{port}.log").open("ab")
+    proc = subprocess.Popen(
+        [binary, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
+            time.sleep(0.2)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chroma_binary() is None, reason="the chroma CLI is not installed")
+def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path / "server-data"
+    settings = Settings(
+        home=tmp_path / "home", chroma_url=url, collection="faults", llm={"backend": "extractive"}
+    )
+    with _chroma(data, port):
+        store = NewsStore(
+            settings.home, collection="faults", chroma_url=url, embeddings=embeddings, timeout_seconds=3.0
+        )
+        ingest([_samples(tmp_path / "in")], store)
+        rag = NewsRAG(settings, store=store)
+        assert not rag.ask(QUESTION).abstained
+
+    # Stopped: asks fail at once with a StoreError that names the server; nothing else escapes.
+    t0 = time.perf_counter()
+    with pytest.raises(StoreError, match=f"Chroma .* failed at {url}"):
+        rag.ask(QUESTION)
+    assert time.perf_counter() - t0 < 10
+
+    # Killed while questions are in flight: each one is answered or fails with a StoreError.
+    outcomes: list[str] = []
+    with _chroma(data, port) as proc:
+        assert not rag.ask(QUESTION).abstained, "answers again once the server is back"
+        stop = threading.Event()
+
+        def asker() -> None:
+            while not stop.is_set():
+                try:
+                    rag.retrieve(QUESTION)
+                    outcomes.append("ok")
+                except StoreError as exc:
+                    assert url in str(exc)
+                    outcomes.append("store-error")
+                except Exception as exc:  # pragma: no cover - the failure this test exists to catch
+                    outcomes.append(f"other: {type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=asker) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        proc.kill()
+        proc.wait()
+        time.sleep(1.5)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        assert not any(t.is_alive() for t in threads)
+    assert "ok" in outcomes and "store-error" in outcomes
+    assert all(o in ("ok", "store-error") for o in outcomes), sorted(set(outcomes))
+
+    # Hung (SIGSTOP): a query times out with a StoreError instead of waiting for ever.
+    with _chroma(data, port) as proc:
+        rag.ask(QUESTION)
+        os.kill(proc.pid, signal.SIGSTOP)
+        t0 = time.perf_counter()
+        with pytest.raises(StoreError, match=url):
+            store.articles(refresh=True)
+        hung = time.perf_counter() - t0
+        os.kill(proc.pid, signal.SIGCONT)
+        assert hung < 15, f"a hung server held a query for {hung:.0f} s"
+        assert rag.ask(QUESTION).citations
+    store.close()
+
+
+# ---- the LLM server unreachable or slow ------------------------------------------------------------
+
+
+class _SlowLLM(BaseHTTPRequestHandler):
+    delay = 5.0
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        time.sleep(self.delay)
+        body = b'{"error": "too late"}'
+        try:
+            self.send_response(500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass
+
+
+@contextmanager
+def _slow_llm() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlowLLM)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def filled_store(tmp_path: Path, embeddings: MiniLMEmbeddings) -> Iterator[NewsStore]:
+    store = NewsStore(tmp_path / "home", collection="faults", embeddings=embeddings)
+    ingest([_samples(tmp_path / "in")], store)
+    yield store
+    store.close()
+
+
+def test_llm_server_unreachable_or_slow_gives_sources(filled_store: NewsStore, tmp_path: Path) -> None:
+    from ui.handlers import ChatHandlers
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    with _slow_llm() as slow:
+        for base_url, what in ((dead, "cannot reach"), (slow, "timed out")):
+            settings = Settings(
+                home=tmp_path / "home",
+                collection="faults",
+                llm={"backend": "openai", "base_url": base_url, "timeout_seconds": 1.0},
+            )
+            rag = NewsRAG(settings, store=filled_store)
+            t0 = time.perf_counter()
+            with pytest.raises(LLMUnavailableWithSources) as info:
+                rag.ask(QUESTION)
+            assert time.perf_counter() - t0 < 15, "bounded by the timeout and one retry"
+            assert what in str(info.value) and base_url in str(info.value)
+            assert "nato.txt" in info.value.sources[0].article_id, "retrieval results come with it"
+            # The page's API gives the same: the error and the retrieved sources.
+            out = ChatHandlers(rag, settings).ask(QUESTION)
+            assert base_url in out["error"] and out["sources"][0]["title"].startswith("NATO chief")
+            # Retrieval-only answers are still there.
+            answer = rag.ask(QUESTION, backend="extractive")
+            assert isinstance(answer, Answer) and not answer.abstained and "Stoltenberg" in answer.text
+    assert isinstance(info.value, LLMUnavailableError)
+
+
+# ---- a read-only disk ------------------------------------------------------------------------------
+#
+# A tmpfs cannot be remounted read-only while a process holds files on it open for writing (the
+# kernel answers "busy"), and root ignores file modes, so the two cases are: a store on a disk that
+# really is read-only (built by a child process, then the tmpfs remounted), and a disk that turns
+# read-only under a running ingest, simulated at the lowest level Python reaches: Chroma's insert
+# raising the very error the real read-only disk gave.
+
+READONLY = "error returned from database: (code: 8) attempt to write a readonly database"
+
+
+@contextmanager
+def _tmpfs(path: Path) -> Iterator[Path]:
+    """A small tmpfs at ``path`` that the test can remount read-only (root and mount rights needed)."""
+    path.mkdir(parents=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(path)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()}): read-only test not run")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+FILL = (
+    "import sys; from pathlib import Path; from ingest import ingest; from rag.store import NewsStore; "
+    "s = NewsStore(Path(sys.argv[1]), collection='faults'); ingest([sys.argv[2]], s); s.close()"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_store_on_a_read_only_disk(tmp_path: Path) -> None:
+    with _tmpfs(tmp_path / "disk") as disk:
+        home = disk / "home"
+        env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+        subprocess.run(
+            [sys.executable, "-c", FILL, str(home), str(_samples(tmp_path / "in"))],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        before = sorted(p.name for p in home.rglob("*"))
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, capture_output=True)
+        with pytest.raises(StoreError) as info:
+            NewsStore(home, collection="faults")
+        message = str(info.value)
+        assert str(home / "chroma") in message and "readonly" in message
+        assert sorted(p.name for p in home.rglob("*")) == before, "nothing was written"
+
+
+def test_disk_turning_read_only_mid_ingest(filled_store: NewsStore, tmp_path: Path) -> None:
+    store = filled_store
+    before = {aid: i.content_hash for aid, i in store.articles(refresh=True).items()}
+    chunks_before = len(store.chunks.get(include=[])["ids"])
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(3):
+        (more / f"ferry-{i}.txt").write_text(
+            f"Ferry strike day {i}\nFerry crews walked out at dawn on day {i} over pay, "
+            f"cancelling every crossing to island {i}.\n"
+        )
+    inner = store.chunks
+
+    class ReadOnlyChunks:
+        def __getattr__(self, name: str) -> object:
+            return getattr(inner, name)
+
+        def add(self, **kwargs: object) -> None:
+            raise RuntimeError(READONLY)
+
+    store.chunks = ReadOnlyChunks()  # type: ignore[assignment]
+    try:
+        with pytest.raises(StoreError, match=r"Chroma insert failed at .*readonly"):
+            ingest([more], store)
+        # Asking still works: reads do not need the disk to be writable.
+        rag = NewsRAG(
+            Settings(home=store.home, collection="faults", llm={"backend": "extractive"}), store=store
+        )
+        assert "Stoltenberg" in rag.ask(QUESTION).text
+        # Nothing written half is visible: the batch is pending, not complete.
+        assert {a: i.content_hash for a, i in store.articles(refresh=True).items()} == before
+        assert len(store.pending_ids()) == 3
+    finally:
+        store.chunks = inner
+    report = ingest([more], store)
+    assert (report.repaired, report.added, len(report.failed)) == (3, 3, 0)
+    infos = store.articles(refresh=True)
+    assert len(store.chunks.get(include=[])["ids"]) == chunks_before + sum(
+        infos[a].n_chunks for a in infos if a not in before
+    )
+    assert set(store.keywords.synced()) == set(infos)
