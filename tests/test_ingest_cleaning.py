@@ -162,3 +162,15 @@ def test_the_sample_article_cleans_to_one_lede(data_dir: Path) -> None:
     assert a.text.count("we remain vigilant, we monitor closely") == 1
     assert "Photo: Print screen" not in a.text
     assert not a.text.startswith("-")
+
+
+def test_a_page_of_only_consent_boilerplate_keeps_its_headline() -> None:
+    junk = (
+        "We will use the details you have shared to manage your registration. You agree to the processing "
+        "of this information as described in our Privacy Policy.\n\n"
+        "Would you like to receive The WeekDay newsletter ?\n\n"
+        "If you wish to object to the use of your data in this way, please tick here."
+    )
+    a = make_article(RawArticle(id="w1", title="Can Gove save Christmas?", text=junk, origin="x"))
+    assert a.text == "Can Gove save Christmas?"
+    assert make_article(RawArticle(id="w2", title="", text=junk, origin="x")).text == ""

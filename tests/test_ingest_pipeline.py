@@ -221,14 +221,14 @@ def test_sample_article_chunks_carry_title_date_source(store: NewsStore, data_di
 
 @pytest.mark.data
 def test_corpus_records_keep_ids_and_dates(store: NewsStore, data_dir: Path, tmp_path: Path) -> None:
-    sample = tmp_path / "corpus-30.jsonl"
+    sample = tmp_path / "corpus-8.jsonl"
     with (data_dir / "realtimeqa" / "corpus-1k.jsonl").open(encoding="utf-8") as fh:
-        lines = list(itertools.islice(fh, 30))
+        lines = list(itertools.islice(fh, 8))
     sample.write_text("".join(lines), encoding="utf-8")
     report = ingest([sample], store)
     records = [json.loads(line) for line in lines]
     infos = store.articles(refresh=True)
-    assert report.added + report.duplicates == 30 and not report.failed
+    assert report.added + report.duplicates == 8 and not report.failed
     for r in records:
         aid = r["id"] if r["id"] in infos else report.duplicate_of[r["id"]]
         assert infos[aid].published == date.fromisoformat(r["published"])
