@@ -192,7 +192,8 @@ def test_collection_card_says_what_is_in_it() -> None:
     assert "<b>4</b><span>articles</span>" in html
     assert "<b>7</b><span>passages</span>" in html
     assert "14 Apr 2023 – 21 Nov 2023" in html
-    assert "MIA (1)" in html and "extractive" in html
+    assert "Sources: MIA (1); 3 with no source named" in html and "extractive" in html
+    assert "<b>1</b><span>source</span>" in html  # "unknown" is not a source
     empty = render.collection_html(0, 0, {}, None, None, "extractive")
     assert "The collection is empty" in empty and "Add articles" in empty
 

@@ -133,17 +133,15 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
                     until = gr.DateTime(
                         label="Published to", include_time=False, type="string", elem_id="nr-until"
                     )
-                    as_of = gr.DateTime(
-                        label="As of",
-                        include_time=False,
-                        type="string",
-                        info="Ask as if on this day: later articles are left out, recent ones count most.",
-                        elem_id="nr-as-of",
-                    )
+                    as_of = gr.DateTime(label="As of", include_time=False, type="string", elem_id="nr-as-of")
                     source_filter = gr.Dropdown(
                         label="Sources", choices=[], multiselect=True, value=[], elem_id="nr-source-filter"
                     )
-                    gr.Markdown("Leave blank to search everything.", elem_id="nr-filters-note")
+                    gr.Markdown(
+                        "**As of** asks as if on that day: later articles are left out and the days "
+                        "before count most. Leave blank to search everything.",
+                        elem_id="nr-filters-note",
+                    )
                 with gr.Accordion("Add articles", open=False, elem_id="nr-add"):
                     upload = gr.File(
                         label=f"Files ({kinds}), up to {max_mb:g} MB each",

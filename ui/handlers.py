@@ -253,7 +253,7 @@ class ChatHandlers:
         examples = render.example_questions([i.title for i in newest])
         return (
             card,
-            gr.Dropdown(choices=sorted(stats.sources)),
+            gr.Dropdown(choices=sorted(render.named_sources(stats.sources))),
             gr.Chatbot(examples=[{"text": q} for q in examples] or None),
         )
 

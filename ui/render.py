@@ -30,6 +30,7 @@ __all__ = [
     "example_questions",
     "format_date",
     "highlight",
+    "named_sources",
     "pending_markdown",
     "question_markdown",
     "sources_html",
@@ -331,6 +332,14 @@ def sources_html(turns: Sequence[Turn]) -> str:
     return "".join(parts)
 
 
+UNKNOWN_SOURCE = "unknown"  # how the store counts articles that name no source
+
+
+def named_sources(sources: dict[str, int]) -> dict[str, int]:
+    """The sources a filter can select: the store's counts without the articles that name none."""
+    return {name: n for name, n in sources.items() if name and name != UNKNOWN_SOURCE}
+
+
 def collection_html(
     articles: int,
     chunks: int,
@@ -340,19 +349,23 @@ def collection_html(
     generator: str,
 ) -> str:
     """The side panel's card: what is in the collection and which generator answers."""
+    gen = f'<p class="nr-gen">Answers written by: <b>{_esc(generator)}</b></p>'
     if articles == 0:
         return (
             '<div class="nr-collection nr-empty"><p><strong>The collection is empty.</strong> '
-            "Add articles below: upload files or paste links.</p>"
-            f'<p class="nr-gen">Generator: <code>{_esc(generator)}</code></p></div>'
+            "Add articles below: upload files or paste links.</p>" + gen + "</div>"
         )
     span = ""
     if first and last:
         span = f"{format_date(first)} – {format_date(last)}" if first != last else format_date(first)
-    top = sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))
-    shown = ", ".join(f"{_esc(name or 'unknown')} ({count})" for name, count in top[:6])
+    named = named_sources(sources)
+    top = sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{_esc(name)} ({count})" for name, count in top[:6])
     if len(top) > 6:
         shown += f", and {len(top) - 6} more"
+    unnamed = sum(sources.values()) - sum(named.values())
+    if unnamed:
+        shown += ("; " if shown else "") + f"{unnamed} with no source named"
 
     def stat(value: int, one: str, many: str) -> str:
         return f'<div class="nr-stat"><b>{value:,}</b><span>{one if value == 1 else many}</span></div>'
@@ -360,13 +373,14 @@ def collection_html(
     rows = [
         stat(articles, "article", "articles"),
         stat(chunks, "passage", "passages"),
-        stat(len(sources), "source", "sources"),
+        stat(len(named), "source", "sources"),
     ]
     return (
         f'<div class="nr-collection"><div class="nr-stats">{"".join(rows)}</div>'
         + (f'<p class="nr-span">Published {span}</p>' if span else "")
-        + (f'<p class="nr-srcs">{shown}</p>' if shown else "")
-        + f'<p class="nr-gen">Generator: <code>{_esc(generator)}</code></p></div>'
+        + (f'<p class="nr-srcs">Sources: {shown}</p>' if shown else "")
+        + gen
+        + "</div>"
     )
 
 
