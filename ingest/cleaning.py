@@ -69,6 +69,7 @@ _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LEAD_DASH = re.compile(r"^[-–—•*]\s+")
 _KEY = re.compile(r"\w+")
+_HEAD = 8  # words: a repeat or a lede continued must share at least this many
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,8 @@ def is_boilerplate(line: str) -> bool:
     return any(p.search(s) for p in _BOILERPLATE)
 
 
-def _key(text: str) -> list[str]:
-    return _KEY.findall(text.lower())
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(_KEY.findall(text.lower()))
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -141,7 +142,9 @@ def clean_text(text: str, title: str = "") -> Cleaned:
     if paras:
         paras[0] = _LEAD_DASH.sub("", paras[0])
     kept: list[str] = []
-    keys: list[list[str]] = []
+    keys: list[tuple[str, ...]] = []
+    exact: set[tuple[str, ...]] = set()
+    by_head: dict[tuple[str, ...], list[int]] = {}  # first words -> kept paragraphs (prefix checks)
     title_key = _key(title)
     for p in paras:
         if not p or is_boilerplate(p):
@@ -154,25 +157,25 @@ def clean_text(text: str, title: str = "") -> Cleaned:
         if not kept and title_key and key == title_key:
             dropped += 1
             continue
-        if len(key) >= 4 and _repeats(key, keys):
+        similar = by_head.get(key[:_HEAD], []) if len(key) >= _HEAD else []
+        # Equal to an earlier paragraph, or the beginning of one (already said).
+        if (len(key) >= 4 and key in exact) or any(keys[j][: len(key)] == key for j in similar):
             dropped += 1
             continue
         # A later paragraph that starts with an earlier one (a lede repeated inside the dateline
         # paragraph, then continued): keep the longer one, where the earlier stood.
         absorbed = next(
-            (j for j, k in enumerate(keys) if len(k) >= 8 and len(key) > len(k) and key[: len(k)] == k),
-            None,
+            (j for j in similar if len(keys[j]) < len(key) and key[: len(keys[j])] == keys[j]), None
         )
         if absorbed is not None:
-            kept[absorbed] = p
-            keys[absorbed] = key
+            exact.discard(keys[absorbed])
+            kept[absorbed], keys[absorbed] = p, key
+            exact.add(key)
             dropped += 1
             continue
         kept.append(p)
         keys.append(key)
+        exact.add(key)
+        if len(key) >= _HEAD:
+            by_head.setdefault(key[:_HEAD], []).append(len(keys) - 1)
     return Cleaned(text="\n\n".join(kept), dateline=dateline, dropped=dropped)
-
-
-def _repeats(key: list[str], keys: list[list[str]]) -> bool:
-    """The paragraph equals an earlier one, or is the beginning of one (already said)."""
-    return any(k == key or (len(key) >= 8 and k[: len(key)] == key) for k in keys)
