@@ -19,10 +19,14 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGenerationChunk
 
 from rag.api import NewsRAG
 from rag.settings import LLMSettings, Settings, UISettings
-from tests.answering_data import SAMPLES, STOLTENBERG_Q
+from rag.store import NewsStore
+from tests.answering_data import SAMPLES, STOLTENBERG_Q, build_store
 from tests.chroma_server import free_port
 from ui import create_app, launch
 
@@ -264,3 +268,48 @@ def test_login_page_then_the_app(chromium: Any, tmp_path: Path) -> None:
     finally:
         app.close()
         api.close()
+
+
+class SlowFakeModel(GenericFakeChatModel):
+    """LangChain's fake chat model, writing its reply a word every 80 ms like a slow local LLM."""
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for chunk in super()._stream(*args, **kwargs):
+            time.sleep(0.08)
+            yield chunk
+
+
+def test_the_answer_appears_word_by_word_then_verified(
+    chromium: Any, tmp_path_factory: pytest.TempPathFactory, embeddings: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    store: NewsStore = build_store(tmp_path_factory.getbasetemp(), "uibrowser", [SAMPLES], embeddings)
+    settings = Settings(home=store.home, llm=LLMSettings(backend="local"))
+    passages = NewsRAG(settings, store=store).retrieve(STOLTENBERG_Q).passages
+    n = next(i for i, p in enumerate(passages, 1) if p.article_id == "samples/2023-11-21-nato-skopje.txt")
+    reply = (
+        "Stoltenberg said NATO sees no imminent military threat from Russia against any of its allies "
+        f"or against the region [{n}]. The alliance stays vigilant, follows Russia's actions closely "
+        f"and remains united [{n}]."
+    )
+    model = SlowFakeModel(messages=iter([AIMessage(reply)]))
+    app = create_app(NewsRAG(settings, store=store, chat_model=model), settings)
+    _, url, _ = launch(app, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        page = chromium.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(url)
+        _ask(page, STOLTENBERG_Q)
+        writing = page.locator("#nr-chat .nr-cursor")
+        expect(writing).to_be_visible(timeout=ANSWER_TIMEOUT_MS)  # part of the answer, still being written
+        partial = page.locator("#nr-chat .message-content").last.inner_text()
+        assert "[" not in partial or "remains united" not in partial  # not the whole answer yet
+        _shot(page, "08-streaming.png")
+        expect(_cite(page, 0, n)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+        expect(writing).to_have_count(0)
+        expect(page.locator("#nr-chat")).to_contain_text("remains united")
+        # the verified quote (the API gives one per citation number) is highlighted in its passage
+        expect(page.locator(f"#nr-t0-c{n} mark")).not_to_have_count(0)
+        page.close()
+    finally:
+        app.close()
