@@ -10,6 +10,7 @@ sharing one Chroma server each keep their own index consistent.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 import threading
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 _EPOCH = date(1970, 1, 1)
 _SEP = "\x1f"
+_IN_BATCH = 500  # ids per SQL ``IN (...)`` (SQLite allows 999 parameters in older builds)
 
 
 def day_number(d: date | None) -> int:
@@ -186,8 +188,8 @@ class KeywordIndex:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._delete_rows(self._held(list(rows_by_article)))
                 for article_id, (content_hash, rows) in rows_by_article.items():
-                    self._db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
                     self._db.executemany(
                         "INSERT INTO chunks(chunk_id, article_id, published_day, source, title, text) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -211,13 +213,35 @@ class KeywordIndex:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                for article_id in ids:
-                    self._db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-                    self._db.execute("DELETE FROM synced WHERE article_id = ?", (article_id,))
+                held = self._held(ids)
+                self._delete_rows(held)
+                for start in range(0, len(held), _IN_BATCH):
+                    part = held[start : start + _IN_BATCH]
+                    self._db.execute(
+                        f"DELETE FROM synced WHERE article_id IN ({','.join('?' * len(part))})", part
+                    )
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
                 raise StoreError(f"cannot write the keyword index at {self.path}: {exc}") from exc
+
+    def _held(self, article_ids: list[str]) -> list[str]:
+        """Those of ``article_ids`` the index holds rows for (a new article needs no delete)."""
+        held: list[str] = []
+        for start in range(0, len(article_ids), _IN_BATCH):
+            part = article_ids[start : start + _IN_BATCH]
+            rows = self._db.execute(
+                f"SELECT article_id FROM synced WHERE article_id IN ({','.join('?' * len(part))})", part
+            ).fetchall()
+            held.extend(r[0] for r in rows)
+        return held
+
+    def _delete_rows(self, article_ids: list[str]) -> None:
+        # article_id is not indexed in FTS5, so each DELETE scans the table: one scan per batch of
+        # articles, not one per article (per-article deletes made ingest quadratic in the corpus).
+        for start in range(0, len(article_ids), _IN_BATCH):
+            part = article_ids[start : start + _IN_BATCH]
+            self._db.execute(f"DELETE FROM chunks WHERE article_id IN ({','.join('?' * len(part))})", part)
 
     def search(self, terms: Sequence[str], k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """Chunk ids ranked by BM25 (best first) for any of ``terms``; scores are higher-is-better."""
@@ -441,7 +465,7 @@ class NewsStore:
             "manifest write",
             self.manifest.upsert,
             ids=ids,
-            embeddings=self._zero(len(ids)),
+            embeddings=self._placeholders(ids),
             metadatas=pending,
         )
         replaced = [i for i in ids if i in old]
@@ -460,10 +484,13 @@ class NewsStore:
                 "insert", self.chunks.add, ids=chunk_ids, embeddings=vectors, documents=docs, metadatas=metas
             )
         done = [{**m, "status": "complete"} for m in pending]
-        self._call(
-            "manifest write", self.manifest.upsert, ids=ids, embeddings=self._zero(len(ids)), metadatas=done
-        )
-        self._infos = None
+        # Metadata only: the records and their placeholder vectors exist since the pending write.
+        self._call("manifest write", self.manifest.update, ids=ids, metadatas=done)
+        # Keep the cache instead of re-reading the whole manifest before the next batch (which made a
+        # long ingest quadratic); other writers' changes still come in on refresh / keyword sync.
+        if self._infos is not None:
+            for aid, meta in zip(ids, done, strict=True):
+                self._infos[aid] = _info_from_meta(aid, meta)
         self.keywords.replace(
             {
                 article.id: (
@@ -490,13 +517,7 @@ class NewsStore:
             also.add(source)
         meta["aliases"] = _SEP.join(sorted(aliases - {article_id}))
         meta["also_sources"] = _SEP.join(sorted(also))
-        self._call(
-            "manifest write",
-            self.manifest.upsert,
-            ids=[article_id],
-            embeddings=self._zero(1),
-            metadatas=[meta],
-        )
+        self._call("manifest write", self.manifest.update, ids=[article_id], metadatas=[meta])
         self._infos = None
 
     def delete_articles(self, article_ids: Iterable[str]) -> int:
@@ -506,13 +527,7 @@ class NewsStore:
             return 0
         infos = self.articles()
         pending = [{**_meta_of(infos[i]), "status": "pending"} for i in ids]
-        self._call(
-            "manifest write",
-            self.manifest.upsert,
-            ids=ids,
-            embeddings=self._zero(len(ids)),
-            metadatas=pending,
-        )
+        self._call("manifest write", self.manifest.update, ids=ids, metadatas=pending)
         self._call("delete", self.chunks.delete, where={"article_id": {"$in": ids}})
         self._call("manifest delete", self.manifest.delete, ids=ids)
         self.keywords.delete(ids)
@@ -572,8 +587,20 @@ class NewsStore:
 
     @staticmethod
     def _zero(n: int) -> list[list[float]]:
-        # The manifest is never searched; Chroma still wants a vector per record.
+        # Kept for callers that write raw manifest records (the store's tests); the store uses
+        # _placeholders.
         return [[0.0] * 384 for _ in range(n)]
+
+    @staticmethod
+    def _placeholders(ids: Sequence[str]) -> np.ndarray:
+        """A fixed pseudo-random vector per article id for the manifest (never searched; Chroma wants
+        one per record). All-zero vectors made every manifest write several times slower: identical
+        points are the worst case for its HNSW index."""
+        out = np.empty((len(ids), 384), dtype=np.float32)
+        for row, aid in enumerate(ids):
+            seed = int.from_bytes(hashlib.blake2b(aid.encode("utf-8"), digest_size=8).digest(), "little")
+            out[row] = np.random.default_rng(seed).standard_normal(384, dtype=np.float32)
+        return out
 
     def close(self) -> None:
         """Release the keyword index (Chroma's client has no close)."""
