@@ -3,6 +3,7 @@ files, the session routes Gradio leaves open, and the ``/ask`` API."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ USER, PASSWORD = "reader", "correct horse battery"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("auth-home")
-    login = UISettings(auth=f"{USER}:{PASSWORD}")
+    login = UISettings(auth=f"{USER}:{PASSWORD}", max_upload_mb=0.05)
     settings = Settings(home=home, llm=LLMSettings(backend="extractive"), ui=login)
     api = NewsRAG(settings)  # the store opens on first use: none of these requests gets that far
     app = create_app(api, settings)
@@ -81,6 +82,16 @@ def test_logged_in_session_reaches_the_session_routes(server: str) -> None:
         assert http.get("/gradio_api/info").status_code == 200
         r = http.post("/gradio_api/upload", files={"files": ("a.txt", b"Title\nBody")})
         assert r.status_code == 200, r.text
+        # over ui.max_upload_mb (0.05 MB here): refused by the server, not only by the page
+        r = http.post("/gradio_api/upload", files={"files": ("big.txt", b"x" * 60_000)})
+        assert r.status_code == 413, r.text
+
+
+def test_no_analytics(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    app = create_app(NewsRAG(settings), settings)
+    assert app.analytics_enabled is False
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
 
 
 def test_settings_never_share_and_limit_uploads(tmp_path: Path) -> None:

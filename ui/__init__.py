@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported anywhere
+# Before gradio is imported anywhere: no usage reports, no version check. Not overridable, since
+# the page promises to fetch nothing from outside the machine.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 from ui.app import create_app, launch, launch_kwargs
 from ui.handlers import ChatHandlers, answer_dict

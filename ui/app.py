@@ -17,7 +17,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no phoning home
 
 import gradio as gr
 
@@ -117,7 +117,7 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
     max_mb = settings.ui.max_upload_mb
 
     kinds = " ".join(UPLOAD_SUFFIXES)
-    with gr.Blocks(title=TITLE, fill_width=True) as demo:
+    with gr.Blocks(title=TITLE, fill_width=True, analytics_enabled=False) as demo:
         turns_state = gr.State([])
         gr.HTML(_HEADER)
         with gr.Row(equal_height=False, elem_id="nr-main"):
