@@ -151,6 +151,9 @@ def test_filters_apply_to_the_next_question(samples: NewsStore) -> None:
 
 def test_empty_collection_says_how_to_add_articles(empty: NewsStore) -> None:
     h, _ = _handlers(empty)
+    card, _, chatbot, add_box = h.refresh()
+    assert "The collection is empty" in card and chatbot.examples is None
+    assert add_box.open is True  # the way to add articles is shown at once
     *_, (chat, panel, turns, _) = _ask(h, STOLTENBERG_Q)
     message = chat[-1]["content"]
     assert "The collection is empty." in message and "Add articles" in message
@@ -175,7 +178,8 @@ def test_unreachable_llm_names_the_url_and_still_offers_the_sources(samples: New
 
 def test_refresh_shows_what_is_in_the_collection_and_example_questions(samples: NewsStore) -> None:
     h, _ = _handlers(samples)
-    card, sources, chatbot = h.refresh()
+    card, sources, chatbot, add_box = h.refresh()
+    assert add_box == {"__type__": "update"}  # "Add articles" stays as the user left it
     assert "<b>4</b><span>articles</span>" in card
     assert "14 Apr 2023 – 21 Nov 2023" in card
     assert "extractive" in card

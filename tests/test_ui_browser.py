@@ -261,6 +261,7 @@ def test_login_page_then_the_app(chromium: Any, tmp_path: Path) -> None:
         page.get_by_role("button", name="Login").click()
         expect(page.locator("#nr-question textarea")).to_be_visible(timeout=60_000)
         expect(page.locator("#nr-collection")).to_contain_text("The collection is empty", timeout=120_000)
+        expect(page.locator("#nr-links textarea")).to_be_visible()  # "Add articles" is open already
         _shot(page, "07-login-then-empty.png")
         _ask(page, STOLTENBERG_Q)
         expect(page.locator("#nr-chat")).to_contain_text("newsrag ingest samples/", timeout=ANSWER_TIMEOUT_MS)

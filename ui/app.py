@@ -142,7 +142,7 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
                         "before count most. Leave blank to search everything.",
                         elem_id="nr-filters-note",
                     )
-                with gr.Accordion("Add articles", open=False, elem_id="nr-add"):
+                with gr.Accordion("Add articles", open=False, elem_id="nr-add") as add_box:
                     upload = gr.File(
                         label=f"Files ({kinds}), up to {max_mb:g} MB each",
                         file_count="multiple",
@@ -202,7 +202,7 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
         new.click(handlers.clear, None, cleared, api_visibility="private", queue=False)
         chatbot.clear(handlers.clear, None, cleared, api_visibility="private", queue=False)
 
-        refresh_outputs = [collection, source_filter, chatbot]
+        refresh_outputs = [collection, source_filter, chatbot, add_box]
         demo.load(handlers.refresh, None, refresh_outputs, api_visibility="private")
         add.click(
             _with_progress(handlers.add_articles),

@@ -234,13 +234,14 @@ class ChatHandlers:
             return f"{llm.openai_model} at {llm.base_url or 'api.openai.com'}"
         return "extractive (no LLM: answers quote the articles)"
 
-    def refresh(self) -> tuple[str, Any, Any]:
-        """The side panel's collection card, the source filter's choices and the example questions."""
+    def refresh(self) -> tuple[str, Any, Any, Any]:
+        """The side panel's collection card, the source filter's choices, the example questions, and
+        the *Add articles* section (opened when the collection is empty)."""
         try:
             stats = self.api.stats()
             infos = self.api.store.articles()
         except NewsragError as exc:
-            return render.error_markdown("The collection cannot be read", str(exc)), gr.skip(), gr.skip()
+            return render.collection_error_html(str(exc)), gr.skip(), gr.skip(), gr.skip()
         card = render.collection_html(
             stats.articles,
             stats.chunks,
@@ -255,6 +256,7 @@ class ChatHandlers:
             card,
             gr.Dropdown(choices=sorted(render.named_sources(stats.sources))),
             gr.Chatbot(examples=[{"text": q} for q in examples] or None),
+            gr.Accordion(open=True) if stats.articles == 0 else gr.skip(),
         )
 
     def add_articles(

@@ -25,6 +25,7 @@ __all__ = [
     "abstention_markdown",
     "answer_markdown",
     "card_id",
+    "collection_error_html",
     "collection_html",
     "error_markdown",
     "example_questions",
@@ -330,6 +331,14 @@ def sources_html(turns: Sequence[Turn]) -> str:
             )
     parts.append("</div>")
     return "".join(parts)
+
+
+def collection_error_html(detail: str) -> str:
+    """The side panel's card when the store cannot be read."""
+    return (
+        '<div class="nr-collection"><p><span class="nr-badge-error">The collection cannot be read</span></p>'
+        f"<p>{_esc(detail)}</p></div>"
+    )
 
 
 UNKNOWN_SOURCE = "unknown"  # how the store counts articles that name no source
