@@ -23,6 +23,8 @@ _PROTECTED_PREFIX = "/gradio_api/"
 # Gradio's launch() calls this itself, without a login, to run startup events once; later calls
 # only return ``false``.
 _OPEN = frozenset({"/gradio_api/startup-events"})
+# FastAPI's own schema and docs pages describe every API route: not for anonymous callers either.
+_SCHEMA = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -74,10 +76,8 @@ class RequireLogin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if (
-            scope["type"] in ("http", "websocket")
-            and path.startswith(_PROTECTED_PREFIX)
-            and path not in _OPEN
+        if scope["type"] in ("http", "websocket") and (
+            (path.startswith(_PROTECTED_PREFIX) and path not in _OPEN) or path in _SCHEMA
         ):
             gradio_app = scope.get("app")
             if getattr(gradio_app, "auth", None) is not None and not _logged_in(scope, gradio_app):
