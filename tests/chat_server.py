@@ -1,0 +1,93 @@
+"""``newsrag chat`` in a child process on a free loopback port, for the access and load tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.chroma_server import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def newsrag_env(home: Path, **settings: str) -> dict[str, str]:
+    """The environment of a newsrag child process: offline, its own home, ``NEWSRAG_*`` settings."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "NEWSRAG_HOME": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    env.update({f"NEWSRAG_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on ``port`` (from /proc/net/tcp and tcp6)."""
+    found: set[str] = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            addr_hex, port_hex = local.split(":")
+            if state != "0A" or int(port_hex, 16) != port:  # 0A: LISTEN
+                continue
+            if width == 8:
+                raw = bytes.fromhex(addr_hex)[::-1]
+                found.add(".".join(str(b) for b in raw))
+            else:
+                groups = [bytes.fromhex(addr_hex[i : i + 8])[::-1].hex() for i in range(0, 32, 8)]
+                found.add(":".join(g[j : j + 4] for g in groups for j in (0, 4)))
+    return found
+
+
+@contextmanager
+def chat_app(home: Path, *args: str, timeout: float = 180, **settings: str) -> Iterator[tuple[str, int]]:
+    """Start ``newsrag chat`` with ``args`` and ``NEWSRAG_<settings>``; yield (URL, port); stop it."""
+    port = free_port()
+    log_path = home.parent / f"chat-{port}.log"
+    home.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from rag.cli import main; main()", "chat", "--port", str(port), *args],
+        env=newsrag_env(home, **settings),
+        cwd=home.parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{url}/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"newsrag chat did not start on {url}: {log_path.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url, port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
