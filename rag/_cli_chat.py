@@ -76,24 +76,27 @@ def chat_command(
     try:
         launch_kwargs(settings)  # a bad login setting fails here, before anything is printed
         app = create_app(api, settings)
-        url = f"http://{settings.ui.host}:{settings.ui.port}"
         if not _is_loopback(settings.ui.host) and not settings.ui.auth:
             typer.echo(
                 f"warning: listening on {settings.ui.host} without a login: anyone who can reach this "
                 "machine can ask and add articles (set --auth user:password)",
                 err=True,
             )
+        try:
+            launch(app, settings, quiet=True, prevent_thread_lock=True)
+        except OSError as exc:
+            where = f"{settings.ui.host}:{settings.ui.port}"
+            raise OSError(f"cannot listen on {where} ({exc}): stop what uses it, or pass --port N") from exc
+        url = f"http://{settings.ui.host}:{settings.ui.port}"
         typer.echo(f"newsrag chat on {url}  (articles in {_where(settings.home, settings.chroma_url)})")
         typer.echo("Press Ctrl+C to stop.")
-        launch(app, settings, quiet=True)
+        app.block_thread()
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except (NewsragError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    except KeyboardInterrupt:
-        typer.echo("stopped")
     finally:
         api.close()
 

@@ -20,6 +20,7 @@ def launched(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     def fake_launch(blocks: Any, settings: Any, **overrides: Any) -> tuple[Any, str, str]:
         calls.append({**ui.launch_kwargs(settings), **overrides, "blocks": blocks})
+        blocks.block_thread = lambda: None  # as if stopped with Ctrl+C at once
         return None, "", ""
 
     monkeypatch.setattr(ui, "launch", fake_launch)
@@ -75,3 +76,16 @@ def test_usage_errors_exit_2(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not launched
+
+
+def test_a_port_in_use_is_explained(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["chat", "--home", str(tmp_path), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output
+    assert "newsrag chat on" not in result.output  # the address is printed only once it answers
