@@ -56,7 +56,9 @@ def listening_addresses(port: int) -> set[str]:
 
 
 @contextmanager
-def chat_app(home: Path, *args: str, timeout: float = 180, **settings: str) -> Iterator[tuple[str, int]]:
+def chat_app(
+    home: Path, *args: str, settings: dict[str, str] | None = None, timeout: float = 180
+) -> Iterator[tuple[str, int]]:
     """Start ``newsrag chat`` with ``args`` and ``NEWSRAG_<settings>``; yield (URL, port); stop it."""
     port = free_port()
     log_path = home.parent / f"chat-{port}.log"
@@ -64,7 +66,7 @@ def chat_app(home: Path, *args: str, timeout: float = 180, **settings: str) -> I
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-c", "from rag.cli import main; main()", "chat", "--port", str(port), *args],
-        env=newsrag_env(home, **settings),
+        env=newsrag_env(home, **(settings or {})),
         cwd=home.parent,
         stdout=log,
         stderr=subprocess.STDOUT,

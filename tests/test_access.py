@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ingest import ingest
-from rag.settings import Settings
+from rag.settings import LLMSettings, Settings, UISettings
 from tests.chat_server import chat_app, listening_addresses
 
 USER, PASSWORD = "editor", "correct horse battery"
@@ -44,8 +44,8 @@ def app_with_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     settings = Settings(
         home=home,
         collection="access",
-        llm={"backend": "extractive"},
-        ui={"auth": f"{USER}:{PASSWORD}", "port": 0, "max_upload_mb": 1.0},
+        llm=LLMSettings(backend="extractive"),
+        ui=UISettings(auth=f"{USER}:{PASSWORD}", port=0, max_upload_mb=1.0),
     )
     api = NewsRAG(settings)
     ingest([SAMPLES], api.store)

