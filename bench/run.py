@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(name, value)
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "root"):
+    for noisy in ("httpx", "chromadb", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for path in (args.corpus, args.questions) + (
         (args.growth_corpus,) if "growth" in _steps(args.only) else ()

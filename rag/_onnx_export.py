@@ -147,5 +147,11 @@ def _quantize_int8(fp32: Path, out: Path) -> None:
             f"int8 quantisation needs onnxruntime.quantization and onnx ({exc}): pip install onnx"
         ) from exc
     log.info("quantising %s to int8 (once)", fp32.name)
-    # Per-channel: the per-tensor default costs much more accuracy on this model.
-    quantize_dynamic(str(fp32), str(out), per_channel=True, weight_type=QuantType.QInt8)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # it advises "pre-processing" on the root logger: not needed here
+    try:
+        # Per-channel: the per-tensor default costs much more accuracy on this model.
+        quantize_dynamic(str(fp32), str(out), per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
