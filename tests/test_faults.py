@@ -294,6 +294,22 @@ def _chroma(path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         log.close()
 
 
+def _wait_stopped(pid: int, timeout: float = 10.0) -> None:
+    """Until every thread of ``pid`` is stopped (a busy machine may take a moment to deliver it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+            try:
+                states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                continue
+        if states and all(st in ("T", "t") for st in states):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} did not stop")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(chroma_binary() is None, reason="the chroma CLI is not installed")
 def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
@@ -352,6 +368,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
     with _chroma(data, port) as proc:
         rag.ask(QUESTION)
         os.kill(proc.pid, signal.SIGSTOP)
+        _wait_stopped(proc.pid)
         t0 = time.perf_counter()
         with pytest.raises(StoreError, match=url):
             store.articles(refresh=True)
