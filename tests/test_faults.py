@@ -542,3 +542,41 @@ def test_disk_turning_read_only_mid_ingest(filled_store: NewsStore, tmp_path: Pa
         infos[a].n_chunks for a in infos if a not in before
     )
     assert set(store.keywords.synced()) == set(infos)
+
+
+# ---- two writers at once -------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit (docs/readme/operations.md, 'assumes one writer'): every ingest's repair removes "
+    "all pending articles, including those another live writer is writing at that moment",
+)
+def test_a_second_writer_starting_mid_write_does_not_lose_the_first_ones_articles(
+    tmp_path: Path, embeddings: MiniLMEmbeddings
+) -> None:
+    folder = _samples(tmp_path / "in")
+    writer_a = NewsStore(tmp_path / "home", collection="writers", embeddings=embeddings)
+    writer_b = NewsStore(tmp_path / "home", collection="writers", embeddings=embeddings)
+    inner = writer_a.chunks
+
+    class SecondWriterStarts:
+        def __getattr__(self, name: str) -> object:
+            return getattr(inner, name)
+
+        def add(self, **kwargs: Any) -> None:
+            inner.add(**kwargs)
+            writer_b.repair()  # another ingest starts now, on another machine, and repairs first
+
+    writer_a.chunks = SecondWriterStarts()
+    try:
+        report = ingest([folder], writer_a)
+    finally:
+        writer_a.chunks = inner
+    assert report.added == 2 and not report.failed
+    infos = writer_b.articles(refresh=True)
+    assert len(infos) == 2, f"articles A reported added are gone: {sorted(infos)}"
+    for aid, info in infos.items():
+        assert len(writer_b.article_chunks(aid)) == info.n_chunks
+    writer_a.close()
+    writer_b.close()
