@@ -56,7 +56,7 @@ def figure_rows(res: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if limit:
         rows.append((f"1 limit ({size} articles)", "chunks newsrag embeds", _fmt(limit.get("chunks"))))
         rows.append(("", "clean + chunk them (not in the limit)", _fmt(limit.get("prepare_s"), " s")))
-        for backend in res["meta"]["backends"]:
+        for backend in res["meta"].get("limit_backends", []):
             b = limit.get(backend)
             if b:
                 extra = ""

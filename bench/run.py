@@ -72,7 +72,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--backends",
         default=None,
-        help="embedding backends for the limit and ingest steps (default: torch and the default backend)",
+        help="embedding backends newsrag ingests with, each scored on the questions (default: the "
+        "default backend; e.g. torch,onnx,onnx-int8 to compare them)",
+    )
+    p.add_argument(
+        "--limit-backends",
+        default=None,
+        help="embedding backends timed alone in the limit step (default: torch and the default backend)",
     )
     p.add_argument(
         "--backend", default=None, help="the backend for queries and growth (default: the settings' default)"
@@ -107,6 +113,10 @@ def _meta(args: argparse.Namespace, steps: list[str], backend: str, backends: li
     }
 
 
+def _names(value: str | None) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in (value or "").split(",") if v.strip()))
+
+
 class Bench:
     """One run: the arguments, where things go, and the results written as they come."""
 
@@ -120,11 +130,12 @@ class Bench:
         self.work: Path = args.work or self.out / "work"
         self.models_home: Path = args.models_home or default_home()
         self.backend: str = args.backend or Settings().embedding_backend
-        backends = args.backends.split(",") if args.backends else ["torch", self.backend]
-        self.backends = list(dict.fromkeys(b.strip() for b in backends if b.strip()))
+        self.backends = _names(args.backends) or [self.backend]
+        self.limit_backends = _names(args.limit_backends) or list(dict.fromkeys(["torch", self.backend]))
         self.out.mkdir(parents=True, exist_ok=True)
         self.work.mkdir(parents=True, exist_ok=True)
         self.results: dict[str, Any] = {"meta": _meta(args, self.steps, self.backend, self.backends)}
+        self.results["meta"]["limit_backends"] = self.limit_backends
         self.results["notes"] = []
         self._inputs()
 
@@ -176,7 +187,9 @@ class Bench:
 
         r = self.results
         if "limit" in self.steps:
-            r["limit"] = self.step("limit", ing.embedding_limit, self.corpus, self.backends, self.models_home)
+            r["limit"] = self.step(
+                "limit", ing.embedding_limit, self.corpus, self.limit_backends, self.models_home
+            )
         if "baseline" in self.steps:
             try:
                 import langchain_huggingface  # noqa: F401

@@ -63,6 +63,8 @@ def test_bench_runs_on_a_tiny_corpus_and_writes_json(tmp_path: Path) -> None:
             str(questions),
             "--backends",
             "onnx",
+            "--limit-backends",
+            "onnx",
             "--backend",
             "onnx",
             "--e2e-questions",
