@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -32,6 +34,28 @@ log = logging.getLogger(__name__)
 
 _EPOCH = date(1970, 1, 1)
 _SEP = "\x1f"
+_HOST = socket.gethostname()
+# A pending record from another machine is only taken for dead after this long: no batch write takes it.
+PENDING_LEASE_SECONDS = 900.0
+
+
+def _writer_is_gone(meta: dict[str, Any], now: float) -> bool:
+    """Whether the writer that left this pending record can no longer finish it."""
+    since = float(meta.get("pending_since") or 0.0)
+    if now - since > PENDING_LEASE_SECONDS:
+        return True
+    host, _, pid = str(meta.get("writer", "")).rpartition(":")
+    if host != _HOST or not pid.isdigit():
+        return False  # another machine's writer: trust it until its lease runs out
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 _IN_BATCH = 500  # ids per SQL ``IN (...)`` (SQLite allows 999 parameters in older builds)
 
 
@@ -355,10 +379,17 @@ class NewsStore:
             self._infos = infos
         return self._infos
 
-    def pending_ids(self) -> list[str]:
-        """Articles a writer started and did not finish."""
-        got = self._call("read of the manifest", self.manifest.get, where={"status": "pending"}, include=[])
-        return list(got["ids"])
+    def pending_ids(self, only_abandoned: bool = False) -> list[str]:
+        """Articles a writer started and did not finish (``only_abandoned``: whose writer is gone)."""
+        got = self._call(
+            "read of the manifest", self.manifest.get, where={"status": "pending"}, include=["metadatas"]
+        )
+        now = time.time()
+        return [
+            aid
+            for aid, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
+            if not only_abandoned or _writer_is_gone(dict(meta or {}), now)
+        ]
 
     def find_by_text_hash(self, text_hash: str) -> ArticleInfo | None:
         """The complete article whose normalised text has this hash, if any."""
@@ -460,7 +491,8 @@ class NewsStore:
             return
         ids = [a.id for a, _ in items]
         old = self.articles()
-        pending = [_manifest_meta(a, len(c), "pending", old.get(a.id)) for a, c in items]
+        writer = {"writer": f"{_HOST}:{os.getpid()}", "pending_since": time.time()}
+        pending = [{**_manifest_meta(a, len(c), "pending", old.get(a.id)), **writer} for a, c in items]
         self._call(
             "manifest write",
             self.manifest.upsert,
@@ -468,21 +500,11 @@ class NewsStore:
             embeddings=self._placeholders(ids),
             metadatas=pending,
         )
-        replaced = [i for i in ids if i in old]
-        if replaced:
-            self._call("delete", self.chunks.delete, where={"article_id": {"$in": replaced}})
-        chunk_ids: list[str] = []
-        docs: list[str] = []
-        metas: list[dict[str, Any]] = []
-        for article, chunks in items:
-            for ch in chunks:
-                chunk_ids.append(ch.id)
-                docs.append(ch.text)
-                metas.append(_chunk_meta(article, ch))
-        if chunk_ids:
-            self._call(
-                "insert", self.chunks.add, ids=chunk_ids, embeddings=vectors, documents=docs, metadatas=metas
-            )
+        try:
+            self._write_chunks(items, vectors, [i for i in ids if i in old])
+        except StoreError:
+            self._abandon(ids)
+            raise
         done = [{**m, "status": "complete"} for m in pending]
         # Metadata only: the records and their placeholder vectors exist since the pending write.
         self._call("manifest write", self.manifest.update, ids=ids, metadatas=done)
@@ -503,6 +525,34 @@ class NewsStore:
                 for article, chunks in items
             }
         )
+
+    def _write_chunks(
+        self, items: Sequence[tuple[Article, list[Chunk]]], vectors: np.ndarray, replaced: list[str]
+    ) -> None:
+        if replaced:
+            self._call("delete", self.chunks.delete, where={"article_id": {"$in": replaced}})
+        chunk_ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for article, chunks in items:
+            for ch in chunks:
+                chunk_ids.append(ch.id)
+                docs.append(ch.text)
+                metas.append(_chunk_meta(article, ch))
+        if chunk_ids:
+            self._call(
+                "insert", self.chunks.add, ids=chunk_ids, embeddings=vectors, documents=docs, metadatas=metas
+            )
+
+    def _abandon(self, ids: list[str]) -> None:
+        """Best effort after a failed batch: take its half-written articles out (else repair will)."""
+        try:
+            self._call("delete", self.chunks.delete, where={"article_id": {"$in": ids}})
+            self._call("manifest delete", self.manifest.delete, ids=ids)
+            self.keywords.delete(ids)
+        except StoreError as exc:
+            log.warning("could not clean up a failed write (the next ingest will): %s", exc)
+        self._infos = None
 
     def add_alias(self, article_id: str, alias_id: str, source: str) -> None:
         """Record that another input (id ``alias_id`` from ``source``) is the same story as ``article_id``."""
@@ -535,8 +585,12 @@ class NewsStore:
         return len(ids)
 
     def repair(self) -> list[str]:
-        """Remove what a killed writer left half done; returns the article ids removed."""
-        ids = self.pending_ids()
+        """Remove what a killed writer left half done; returns the article ids removed.
+
+        Pending records of a writer that is still alive (on this machine: its process exists; on
+        another: its lease of :data:`PENDING_LEASE_SECONDS` has not run out) are left alone.
+        """
+        ids = self.pending_ids(only_abandoned=True)
         if ids:
             log.warning("removing %d half-written article(s) left by an interrupted ingest", len(ids))
             self._call("delete", self.chunks.delete, where={"article_id": {"$in": ids}})

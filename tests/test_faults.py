@@ -547,11 +547,6 @@ def test_disk_turning_read_only_mid_ingest(filled_store: NewsStore, tmp_path: Pa
 # ---- two writers at once -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (docs/readme/operations.md, 'assumes one writer'): every ingest's repair removes "
-    "all pending articles, including those another live writer is writing at that moment",
-)
 def test_a_second_writer_starting_mid_write_does_not_lose_the_first_ones_articles(
     tmp_path: Path, embeddings: MiniLMEmbeddings
 ) -> None:
