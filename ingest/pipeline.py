@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +144,8 @@ class _Run:
         self.batch_chunks = 0
         self.pending_aliases: list[tuple[str, str, str]] = []
         self.looked_at = 0
+        header = "header" if options.header else "bare"
+        self.indexing = f"chunks={options.max_tokens}/{options.overlap_tokens}/{header}"
 
     def tick(self) -> None:
         if self.progress:
@@ -167,7 +169,7 @@ class _Run:
                 )
             )
             return
-        article = make_article(raw)
+        article = replace(make_article(raw), indexing=self.indexing)
         if not article.text.strip():
             self.report.failed.append(Failure(raw.origin, "no article text left after cleaning"))
             return

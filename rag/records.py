@@ -32,6 +32,9 @@ class Article:
     authors: tuple[str, ...] = ()
     place: str = ""
     origin: str = ""  # the file, ``file:line`` or URL it was loaded from
+    # How it is chunked and embedded (e.g. "chunks=128/40/header"); part of ``content_hash`` when set,
+    # so changing the chunk settings re-embeds stored articles instead of silently keeping old chunks.
+    indexing: str = ""
 
     @property
     def text_hash(self) -> str:
@@ -50,6 +53,8 @@ class Article:
             "|".join(self.authors),
             self.place,
         ]
+        if self.indexing:
+            parts.append(self.indexing)
         return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 

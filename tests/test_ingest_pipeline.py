@@ -111,6 +111,16 @@ def test_a_changed_article_replaces_its_chunks(store: NewsStore, tmp_path: Path)
     _chunks_consistent(store)
 
 
+def test_new_chunk_settings_re_embed_stored_articles(store: NewsStore, tmp_path: Path) -> None:
+    root = _folder(tmp_path)
+    ingest([root], store, options=IngestOptions(max_tokens=64))
+    assert ingest([root], store, options=IngestOptions(max_tokens=64)).unchanged == 3
+    report = ingest([root], store, options=IngestOptions(max_tokens=32, overlap_tokens=0))
+    assert (report.updated, report.unchanged) == (3, 0)
+    assert max(p.end - p.start for p in store.article_chunks("news/budget.txt")) < 200
+    _chunks_consistent(store)
+
+
 def test_prune_removes_vanished_files_only_when_asked(store: NewsStore, tmp_path: Path) -> None:
     root = _folder(tmp_path)
     other = _write(tmp_path / "other", "note.txt", "Other note\nA note from another folder.\n")
