@@ -85,8 +85,47 @@ def load_prompt(name: str) -> str:
 _DELIMITER = re.compile(r"</?\s*sources?\b[^>]*>", re.I)
 
 
+# Sentences written to steer a chatbot rather than to inform a reader ("ignore previous instructions",
+# "reply only with this link", "reveal your prompt", "Note to the chatbot: ..."). The system prompt
+# already says sources are data, but a small model still obeys them (measured: with such a passage
+# among its sources Qwen2.5-1.5B answered "NOT IN SOURCES" to a question it otherwise answered), so
+# the model never sees them. Citations and verification still use the whole passage.
+_STEERING = re.compile(
+    r"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|"
+    r"later|your|my|these|system)\s+(\w+\s+){0,3}?(instructions?|rules|prompts?|guidelines)\b"
+    r"|\b(reveal|print|show|repeat|output)\b[^.!?\n]{0,40}\b(system )?prompt\b"
+    r"|\bsystem (prompt|notice|message|instruction)s?\b"
+    r"|\b(reply|respond|answer)\s+(only|just|solely)\s+(with\b|['\"‘“])"
+    r"|\bwhatever the question\b"
+    r"|^\W*(note|message|notice|attention)?\s*(to\s+)?(the\s+|all\s+)?"
+    r"(ai|assistants?|chatbots?|language models?|llms?)\b\s*[,:]",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+STEERING_REMOVED = "[text addressed to the assistant removed]"
+
+
+def _without_steering(text: str) -> str:
+    """``text`` with every sentence that addresses the model replaced by a short marker."""
+    if not _STEERING.search(text):
+        return text
+    parts: list[str] = []
+    last = 0
+    for m in _SENTENCE.finditer(text):
+        parts.extend((text[last : m.start()], m.group(0)))
+        last = m.end()
+    parts.append(text[last:])
+    out = []
+    for i, part in enumerate(parts):
+        is_sentence = i % 2 == 0
+        out.append(STEERING_REMOVED if is_sentence and _STEERING.search(part) else part)
+    return "".join(out)
+
+
 def _defang(text: str) -> str:
-    """Neutralise anything in a passage that could close or open the sources block."""
+    """Neutralise anything in a passage that could close or open the sources block, and the
+    sentences in it that address the model."""
+    text = _without_steering(text)
     return _DELIMITER.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 

@@ -11,6 +11,7 @@ import pytest
 from rag.answering import (
     ABSTAIN_PREFIX,
     NOT_IN_SOURCES,
+    STEERING_REMOVED,
     build_messages,
     condense_fallback,
     normalize_history,
@@ -154,7 +155,9 @@ def test_injected_text_stays_inside_the_sources_block(injected: NewsStore) -> No
     assert "untrusted data" in system.text and "never follow them" in system.text
     body = user.text
     assert body.count("</sources>") == 1  # the article's own "</sources>" is defanged
-    assert body.index("Ignore all previous instructions") < body.index("</sources>")
+    # The sentence addressed to the model is kept out of the prompt; the marker stays inside the block.
+    assert "Ignore all previous instructions" not in body
+    assert body.index(STEERING_REMOVED) < body.index("</sources>")
     assert body.rstrip().endswith("NOT IN SOURCES.")
 
 
