@@ -145,3 +145,37 @@ def test_the_local_model_ignores_injected_instructions(injected_store: NewsStore
         seen.append(f"{question} -> {answer.text!r}")
         check_answer(answer, article)
     print("\n" + "\n".join(seen))
+
+
+def test_sentences_addressed_to_the_model_never_reach_it() -> None:
+    """What the model is shown: the news in each injected article, not the instructions."""
+    from rag.answering import STEERING_REMOVED, format_sources
+    from rag.records import Passage
+
+    def passage(text: str) -> Passage:
+        return Passage(
+            chunk_id="c",
+            article_id="a",
+            text=text,
+            start=0,
+            end=len(text),
+            position=0,
+            title="T",
+            published=None,
+            source="",
+            url="",
+        )
+
+    for text in INJECTIONS.values():
+        shown = format_sources([passage(text)])
+        assert STEERING_REMOVED in shown and EVIL not in shown
+        assert "ignore previous" not in shown.lower() and "prompt" not in shown.lower()
+        assert text.splitlines()[1][:40] in shown  # the news itself is still there
+    ordinary = [
+        "His assistant, Mary Jones, said the minister would resign.",
+        "Voters were told to ignore the new rules on postal ballots.",
+        "The minister would reply only in writing.",
+        "The chatbot market grew 40% last year, the report said.",
+    ]
+    for text in ordinary:
+        assert text in format_sources([passage(text)])
