@@ -438,7 +438,10 @@ def ingest_corpus(
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(desc="ingest", unit="article", file=sys.stderr, dynamic_ncols=True)
+        from ingest import count_inputs
+
+        total = count_inputs([str(corpus)], settings.ingest.max_file_mb)
+        bar = tqdm(desc="ingest", total=total, unit="article", file=sys.stderr, dynamic_ncols=True)
 
     def tick(p: Any) -> None:
         if bar is not None:

@@ -212,6 +212,19 @@ def test_parse_set_reads_json_values() -> None:
         parse_set(["retrieval.k"])
 
 
+def test_config_file_then_set_values(tmp_path: Path) -> None:
+    from eval import settings_for_eval
+
+    toml = tmp_path / "run.toml"
+    toml.write_text("[retrieval]\nk = 8\nhybrid = false\n[llm]\nbackend = 'extractive'\n", encoding="utf-8")
+    s = settings_for_eval(Settings(home=tmp_path), config=toml, overrides={"retrieval.k": 3})
+    assert (s.retrieval.k, s.retrieval.hybrid, s.llm.backend) == (3, False, "extractive")
+    with pytest.raises(ConfigError, match="cannot read"):
+        settings_for_eval(Settings(home=tmp_path), config=tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="invalid setting"):
+        settings_for_eval(Settings(home=tmp_path), overrides={"retrieval.k": 0})
+
+
 # --------------------------------------------------------------------------------------------------
 # Gold mapping and sentences (pure)
 # --------------------------------------------------------------------------------------------------
@@ -494,6 +507,10 @@ def test_cli_eval_questions_and_compare(world: dict[str, Path], tmp_path: Path) 
     assert cmp.exit_code == 0, cmp.output
     data = json.loads(cmp.stdout)
     assert [c["dir"] for c in data["columns"]] == [str(tmp_path / "a"), str(tmp_path / "b")]
+
+    (tmp_path / "a" / "report.html").unlink()
+    again = runner.invoke(app, ["eval", "report", str(tmp_path / "a")])
+    assert again.exit_code == 0 and (tmp_path / "a" / "report.html").is_file()
 
     bad = runner.invoke(app, ["eval", str(csv_path), *common, "--set", "retrieval.k"])
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.output

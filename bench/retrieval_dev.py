@@ -1,0 +1,264 @@
+"""Retrieval on the RealTime QA dev questions: newsrag's hybrid, time-aware retriever against the
+LangChain tutorial pipeline, measured in the same run, at article level.
+
+    .venv/bin/python bench/retrieval_dev.py            # ingests corpus-1k once (cached), prints the table
+    .venv/bin/python bench/retrieval_dev.py --json out.json
+
+Rows:
+- ``tutorial``: RecursiveCharacterTextSplitter(1000, 200) over title + text, MiniLM through
+  ``langchain_huggingface.HuggingFaceEmbeddings``, ``langchain_chroma.Chroma`` top-k (no dates).
+- ``bm25-window``: FINDINGS' reference: Okapi BM25 over whole articles published in the 7 days up
+  to the question's date.
+- ``newsrag``: ``HybridRetriever.search(question, as_of=date)``, articles in fused order; and
+  ablations (dense or keyword alone, no ``as_of``).
+
+Metrics per question over distinct articles: hit@1, hit@4, hit@10, MRR@10 (gold = ``gold_ids``).
+The caches live under ``--cache`` (default ``.newsrag/bench``); delete it to re-ingest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+for _name, _value in (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("ANONYMIZED_TELEMETRY", "False"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+):
+    os.environ.setdefault(_name, _value)
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from eval.metrics import hit_at_k, mrr_at_k  # noqa: E402
+from rag.embeddings import MiniLMEmbeddings, model_path  # noqa: E402
+from rag.retrieval import HybridRetriever  # noqa: E402
+from rag.store import NewsStore  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "realtimeqa"
+Ranker = Callable[[dict[str, Any]], list[str]]
+
+
+@dataclass
+class Row:
+    name: str
+    hit1: float
+    hit4: float
+    hit10: float
+    mrr10: float
+    p50_ms: float
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# ---- newsrag's store ------------------------------------------------------------------------------
+
+
+def newsrag_store(corpus: Path, cache: Path, embeddings: MiniLMEmbeddings) -> NewsStore:
+    """The corpus ingested through the ingest pipeline into a cached store."""
+    from ingest import ingest_paths
+
+    store = NewsStore(cache / "newsrag", collection="realtimeqa-1k", embeddings=embeddings)
+    stamp = cache / "newsrag" / "ingested.json"
+    if not stamp.exists():
+        t = time.perf_counter()
+        report = ingest_paths([str(corpus)], store)
+        took = time.perf_counter() - t
+        stamp.write_text(json.dumps({"seconds": took, "report": str(report)}))
+        print(f"ingested {corpus.name} with newsrag in {took:.0f} s", file=sys.stderr)
+    return store
+
+
+# ---- the LangChain tutorial pipeline --------------------------------------------------------------
+
+
+def tutorial_store(articles: list[dict[str, Any]], cache: Path) -> Any:
+    """RecursiveCharacterTextSplitter 1000/200 + HuggingFaceEmbeddings(MiniLM) + Chroma, cached."""
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    emb = HuggingFaceEmbeddings(model_name=str(model_path()))
+    client = chromadb.PersistentClient(
+        path=str(cache / "tutorial"), settings=chromadb.config.Settings(anonymized_telemetry=False)
+    )
+    store = Chroma(collection_name="tutorial", embedding_function=emb, client=client)
+    stamp = cache / "tutorial" / "ingested.json"
+    if not stamp.exists():
+        t = time.perf_counter()
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+        docs = splitter.create_documents(
+            [f"{a['title'] or ''}\n\n{a['text']}" for a in articles],
+            metadatas=[{"article_id": a["id"]} for a in articles],
+        )
+        for start in range(0, len(docs), 256):
+            store.add_documents(docs[start : start + 256])
+        took = time.perf_counter() - t
+        stamp.write_text(json.dumps({"seconds": took, "chunks": len(docs)}))
+        print(f"ingested {len(docs)} tutorial chunks in {took:.0f} s", file=sys.stderr)
+    return store
+
+
+# ---- FINDINGS' BM25 over whole articles in a 7-day window ---------------------------------------
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+class ArticleBM25:
+    """Okapi BM25 (k1=1.2, b=0.75) over title + text of whole articles."""
+
+    def __init__(self, articles: list[dict[str, Any]]) -> None:
+        self.ids = [a["id"] for a in articles]
+        self.published = [date.fromisoformat(a["published"]) for a in articles]
+        self.tf = [Counter(_tokens(f"{a['title'] or ''} {a['text']}")) for a in articles]
+        self.lengths = [sum(tf.values()) for tf in self.tf]
+        self.avg = statistics.mean(self.lengths)
+        df: Counter[str] = Counter()
+        for tf in self.tf:
+            df.update(tf.keys())
+        n = len(articles)
+        self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+
+    def rank(self, query: str, lo: date, hi: date, k1: float = 1.2, b: float = 0.75) -> list[str]:
+        terms = set(_tokens(query))
+        scored = []
+        for i, tf in enumerate(self.tf):
+            if not lo <= self.published[i] <= hi:
+                continue
+            s = 0.0
+            for t in terms:
+                f = tf.get(t, 0)
+                if f:
+                    s += self.idf[t] * f * (k1 + 1) / (f + k1 * (1 - b + b * self.lengths[i] / self.avg))
+            if s > 0:
+                scored.append((s, self.ids[i]))
+        return [aid for _, aid in sorted(scored, reverse=True)]
+
+
+# ---- running --------------------------------------------------------------------------------------
+
+
+def measure(name: str, questions: Sequence[dict[str, Any]], rank: Ranker) -> Row:
+    hits: dict[int, list[float]] = {1: [], 4: [], 10: []}
+    mrr: list[float] = []
+    ms: list[float] = []
+    for q in questions:
+        t = time.perf_counter()
+        ranked = rank(q)
+        ms.append((time.perf_counter() - t) * 1000)
+        for k in hits:
+            hits[k].append(hit_at_k(ranked, q["gold_ids"], k) or 0.0)
+        mrr.append(mrr_at_k(ranked, q["gold_ids"], 10) or 0.0)
+    return Row(
+        name,
+        statistics.mean(hits[1]),
+        statistics.mean(hits[4]),
+        statistics.mean(hits[10]),
+        statistics.mean(mrr),
+        statistics.median(ms),
+    )
+
+
+def articles_of(ids: Iterable[str], n: int = 10) -> list[str]:
+    return list(dict.fromkeys(ids))[:n]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus", type=Path, default=DATA / "corpus-1k.jsonl")
+    parser.add_argument("--questions", type=Path, default=DATA / "questions-dev.jsonl")
+    parser.add_argument("--cache", type=Path, default=REPO / ".newsrag" / "bench")
+    parser.add_argument("--no-tutorial", action="store_true", help="skip the tutorial pipeline")
+    parser.add_argument("--json", type=Path, help="also write the table as JSON here")
+    args = parser.parse_args(argv)
+    if not args.corpus.exists():
+        print(f"needs the RealTime QA data at {args.corpus}", file=sys.stderr)
+        return 2
+    args.cache.mkdir(parents=True, exist_ok=True)
+    articles = load_jsonl(args.corpus)
+    questions = load_jsonl(args.questions)
+    embeddings = MiniLMEmbeddings()
+    rows: list[Row] = []
+
+    if not args.no_tutorial:
+        tutorial = tutorial_store(articles, args.cache)
+        rows.append(
+            measure(
+                "tutorial (recursive 1000/200, MiniLM, Chroma)",
+                questions,
+                lambda q: articles_of(
+                    d.metadata["article_id"] for d in tutorial.similarity_search(q["question"], k=50)
+                ),
+            )
+        )
+
+    bm25 = ArticleBM25(articles)
+
+    def window(q: dict[str, Any]) -> list[str]:
+        asked = date.fromisoformat(q["date"])
+        return bm25.rank(q["question"], asked - timedelta(days=7), asked)[:10]
+
+    rows.append(measure("bm25-window (whole articles, 7 days up to as_of)", questions, window))
+
+    store = newsrag_store(args.corpus, args.cache, embeddings)
+
+    def ours(retriever: HybridRetriever, with_date: bool = True) -> Ranker:
+        def rank(q: dict[str, Any]) -> list[str]:
+            as_of = date.fromisoformat(q["date"]) if with_date else None
+            found = retriever.search(q["question"], k=10, as_of=as_of)
+            return [hit.article_id for hit in found.articles[:10]]
+
+        return rank
+
+    default = HybridRetriever(store)
+    rows.append(measure("newsrag hybrid + as_of (default settings)", questions, ours(default)))
+    rows.append(
+        measure("  ablation: dense only + as_of", questions, ours(HybridRetriever(store, hybrid=False)))
+    )
+    rows.append(
+        measure(
+            "  ablation: keyword only + as_of",
+            questions,
+            ours(HybridRetriever(store, dense_weight=0.0)),
+        )
+    )
+    rows.append(measure("  ablation: hybrid, no as_of", questions, ours(default, with_date=False)))
+
+    print(f"\n{len(questions)} questions, {len(articles)} articles ({args.corpus.name}); article level\n")
+    print(f"| {'pipeline':<52} | hit@1 | hit@4 | hit@10 | MRR@10 | p50 ms |")
+    print(f"|{'-' * 54}|------:|------:|-------:|-------:|-------:|")
+    for r in rows:
+        scores = f"{r.hit1:.3f} | {r.hit4:.3f} | {r.hit10:.3f}  | {r.mrr10:.3f}  | {r.p50_ms:6.0f}"
+        print(f"| {r.name:<52} | {scores} |")
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=2))
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
