@@ -30,6 +30,12 @@ def _ratio(a: Any, b: Any) -> float | None:
     return float(a) / float(b)
 
 
+def _redone(again: Mapping[str, Any]) -> str:
+    """A warning when the second ingest did work: the ingest code changed between the two runs."""
+    n = int(again.get("added", 0)) + int(again.get("updated", 0))
+    return f" **({n} articles re-embedded: the cleaning changed between runs?)**" if n else ""
+
+
 def _query_rows(rows: list[tuple[str, str, str]], label: str, qr: Mapping[str, Any]) -> None:
     """Rows for one retrieval run (dense, hybrid) with stages."""
     for mode in ("dense", "hybrid"):
@@ -100,7 +106,9 @@ def figure_rows(res: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                 f"{f['embed_s']:.1f} / {f['store_write_s']:.1f} / {f['other_s']:.1f} s",
             )
         )
-        rows.append(("", "again, unchanged", f"{a['seconds']:.2f} s ({a['wall_s']:.1f} s with start-up)"))
+        rows.append(
+            ("", "again, unchanged", f"{a['seconds']:.2f} s ({a['wall_s']:.1f} s with start-up){_redone(a)}")
+        )
         rows.append(("", "peak RSS (child)", _fmt(f["child_peak_rss_mb"], " MB", 0)))
         q = _get(res, "quality", backend)
         if q:
@@ -136,7 +144,7 @@ def figure_rows(res: Mapping[str, Any]) -> list[tuple[str, str, str]]:
                 f"{f['seconds']:.1f} s, {f['articles_per_s']:.2f} articles/s, {f['chunks_added']} chunks",
             )
         )
-        rows.append(("", "again, unchanged", f"{a['seconds']:.2f} s"))
+        rows.append(("", "again, unchanged", f"{a['seconds']:.2f} s{_redone(a)}"))
         rows.append(("", "peak RSS (child)", _fmt(f["child_peak_rss_mb"], " MB", 0)))
     _query_rows(rows, "5 growth queries", res.get("growth_queries") or {})
     rows.append(("", "bench process peak RSS", _fmt(_get(res, "meta", "bench_peak_rss_mb"), " MB", 0)))

@@ -83,6 +83,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--backend", default=None, help="the backend for queries and growth (default: the settings' default)"
     )
+    p.add_argument(
+        "--render", type=Path, default=None, help="only re-render the table of a results JSON and exit"
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where results are written")
     p.add_argument("--work", type=Path, default=None, help="stores and samples (default: <out>/work)")
     p.add_argument(
@@ -173,11 +176,17 @@ class Bench:
         tmp.replace(self.out / "latest.json")
         (self.out / "latest.md").write_text(markdown(self.results), encoding="utf-8")
 
-    def step(self, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def step(self, key: str | tuple[str, str], fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run one step, keep its result under ``key`` (a name, or a section and a name), save."""
+        name = key if isinstance(key, str) else "-".join(key)
         log.info("step %s ...", name)
         start = time.perf_counter()
         value = fn(*args, **kwargs)
         self.results.setdefault("step_seconds", {})[name] = round(time.perf_counter() - start, 1)
+        if isinstance(key, str):
+            self.results[key] = value
+        else:
+            self.results.setdefault(key[0], {})[key[1]] = value
         self.save()
         return value
 
@@ -187,9 +196,7 @@ class Bench:
 
         r = self.results
         if "limit" in self.steps:
-            r["limit"] = self.step(
-                "limit", ing.embedding_limit, self.corpus, self.limit_backends, self.models_home
-            )
+            self.step("limit", ing.embedding_limit, self.corpus, self.limit_backends, self.models_home)
         if "baseline" in self.steps:
             try:
                 import langchain_huggingface  # noqa: F401
@@ -198,23 +205,14 @@ class Bench:
                     "skipped": "langchain-huggingface is not installed (pip install -e '.[bench]')"
                 }
             else:
-                r["baseline"] = self.step(
-                    "baseline", ing.tutorial_baseline, self.corpus, self.questions, self.work
-                )
+                self.step("baseline", ing.tutorial_baseline, self.corpus, self.questions, self.work)
         if "newsrag" in self.steps:
-            r.setdefault("ingest", {})
-            r.setdefault("quality", {})
             for b in self.backends:
-                r["ingest"][b] = self.step(
-                    f"newsrag-{b}", ing.newsrag_ingest, self.corpus, b, self.work, self.models_home
+                done = self.step(
+                    ("ingest", b), ing.newsrag_ingest, self.corpus, b, self.work, self.models_home
                 )
-                r["quality"][b] = self.step(
-                    f"quality-{b}",
-                    ing.dense_quality,
-                    Path(r["ingest"][b]["home"]),
-                    b,
-                    self.models_home,
-                    self.questions,
+                self.step(
+                    ("quality", b), ing.dense_quality, Path(done["home"]), b, self.models_home, self.questions
                 )
         home = ing.store_home(self.work, self.corpus, self.backend)
         if (
@@ -222,15 +220,13 @@ class Bench:
         ) and self.backend not in r.get("ingest", {}):
             self._ensure_store(self.corpus, home)
         if "retrieval" in self.steps or "growth" in self.steps:
-            r["queries"] = self.step(
-                "retrieval", qs.retrieval, home, self.backend, self.models_home, self.questions
-            )
+            self.step("queries", qs.retrieval, home, self.backend, self.models_home, self.questions)
         if "e2e" in self.steps:
             asked = self.questions[: max(0, self.args.e2e_questions)]
-            r["e2e"] = self.step("e2e", qs.end_to_end, home, self.backend, self.models_home, asked)
+            self.step("e2e", qs.end_to_end, home, self.backend, self.models_home, asked)
         if "growth" in self.steps:
-            r["growth"] = self.step(
-                "growth-ingest",
+            grown = self.step(
+                "growth",
                 ing.newsrag_ingest,
                 self.growth_corpus,
                 self.backend,
@@ -238,9 +234,13 @@ class Bench:
                 self.models_home,
                 cli=True,
             )
-            ghome = Path(r["growth"]["home"])
-            r["growth_queries"] = self.step(
-                "growth-retrieval", qs.retrieval, ghome, self.backend, self.models_home, self.questions
+            self.step(
+                "growth_queries",
+                qs.retrieval,
+                Path(grown["home"]),
+                self.backend,
+                self.models_home,
+                self.questions,
             )
         self.save()
         return r
@@ -269,6 +269,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         os.environ.setdefault(name, value)
     args = parse_args(argv)
+    if args.render:
+        from bench.report import markdown, targets
+
+        results = json.loads(args.render.read_text(encoding="utf-8"))
+        results["targets"] = targets(results)
+        print(markdown(results))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("httpx", "chromadb", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
