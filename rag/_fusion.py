@@ -22,11 +22,6 @@ def rrf(rankings: Iterable[tuple[Sequence[str], float]], k: int = 60) -> dict[st
     return scores
 
 
-def dedup(ids: Iterable[str]) -> list[str]:
-    """The ids in order of first appearance."""
-    return list(dict.fromkeys(ids))
-
-
 def recency_weight(
     published: date | None, anchor: date, window_days: int | None, half_life_days: float
 ) -> float:

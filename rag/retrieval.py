@@ -1,15 +1,17 @@
 """Hybrid, time-aware retrieval over a :class:`~rag.store.NewsStore`.
 
 Two rankings of chunks, dense (MiniLM cosine in Chroma) and keyword (BM25 over text and title in
-the store's FTS5 index), are each reduced to a ranking of *articles* (an article ranks where its best
-chunk ranks, so a long article counts once) and fused by reciprocal rank. Time enters three ways:
+the store's FTS5 index), are fused by reciprocal rank at the level of *articles*: in each ranking an
+article scores its best chunk plus half its second best, so an article about the topic beats one
+that mentions it once, and a long article cannot win by length. Time enters three ways:
 
 - ``as_of`` is a hard upper bound: nothing published after the question was asked.
 - A range the question names ("this week", "last month", "in June 2022") filters, relative to
   ``as_of``; when that range holds no match, the search runs again without it.
 - Recency: articles older than ``recency_window_days`` before the anchor date (``as_of``, or the
   newest match when the question asks about recent events) lose weight with a half-life of
-  ``recency_half_life_days``.
+  ``recency_half_life_days``; and with an upper date bound, candidates are also fetched from
+  within that window, so recent articles compete even when older coverage is plentiful.
 
 An optional cross-encoder (a local sentence-transformers ``CrossEncoder`` path) re-scores the best
 articles' passages. Passages are then returned article by article, at most ``max_per_article``
@@ -27,7 +29,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +39,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag._fusion import dedup, recency_weight, rrf
+from rag._fusion import recency_weight, rrf
 from rag._query import TimeScope, content_words, time_scope
 from rag.errors import EmptyStoreError, ModelError
 from rag.records import Passage
@@ -282,21 +284,53 @@ class HybridRetriever:
     def _candidates(
         self, vector: list[float], terms: Sequence[str], filters: Filters
     ) -> tuple[list[tuple[Passage, float]], list[tuple[str, float]]]:
+        """The best ``fetch_k`` chunks by each ranking; with an upper date bound, also the best
+        ``fetch_k`` within the recency window before it, so a recent article is a candidate even
+        when older coverage of the same topic fills the overall top ``fetch_k``."""
         dense = self.store.dense_search(vector, self.fetch_k, filters)
         keyword = self.store.keyword_search(terms, self.fetch_k, filters) if self.hybrid and terms else []
+        if filters.until and self.recency_window_days is not None:
+            band_start = filters.until - timedelta(days=self.recency_window_days)
+            if filters.since is None or filters.since < band_start:
+                band = replace(filters, since=band_start)
+                # Scores are comparable across the two searches (cosine; BM25 with corpus-wide
+                # statistics), so the union is merged by score.
+                seen = {p.chunk_id for p, _ in dense}
+                dense += [
+                    d
+                    for d in self.store.dense_search(vector, self.fetch_k, band)
+                    if d[0].chunk_id not in seen
+                ]
+                dense.sort(key=lambda d: -d[1])
+                if keyword:
+                    seen = {cid for cid, _ in keyword}
+                    keyword += [
+                        k for k in self.store.keyword_search(terms, self.fetch_k, band) if k[0] not in seen
+                    ]
+                    keyword.sort(key=lambda k: -k[1])
         return dense, keyword
 
     def _fuse(
         self, dense_ids: list[str], keyword_ids: list[str], passages: dict[str, Passage]
     ) -> list[ArticleHit]:
-        """Article-level RRF: each ranking counts an article once, where its best chunk ranks."""
+        """Article scores from chunk ranks: in each ranking, an article scores its best chunk's
+        ``w / (rrf_k + rank)`` plus half its second-best chunk's (a one-chunk article counts its
+        chunk twice: all of it matched). An article *about* the topic beats one that mentions it
+        once (a news digest), and a long article gains nothing from its length."""
         rankings = [(dense_ids, self.dense_weight), (keyword_ids, self.keyword_weight)]
         chunk_scores = rrf(rankings, self.rrf_k)
-
-        def article_order(ids: list[str]) -> list[str]:
-            return dedup(passages[c].article_id for c in ids)
-
-        article_scores = rrf(((article_order(ids), w) for ids, w in rankings if ids), self.rrf_k)
+        infos = self.store.articles()
+        article_scores: dict[str, float] = {}
+        for ids, weight in rankings:
+            per_article: dict[str, list[float]] = {}
+            for rank, cid in enumerate(ids, start=1):
+                per_article.setdefault(passages[cid].article_id, []).append(weight / (self.rrf_k + rank))
+            for aid, contributions in per_article.items():
+                info = infos.get(aid)
+                second = contributions[1] if len(contributions) > 1 else 0.0
+                if info is not None and info.n_chunks == 1:
+                    second = contributions[0]
+                article_scores[aid] = article_scores.get(aid, 0.0) + contributions[0] + 0.5 * second
         dense_rank = {c: i for i, c in enumerate(dense_ids, start=1)}
         keyword_rank = {c: i for i, c in enumerate(keyword_ids, start=1)}
         by_article: dict[str, list[Passage]] = {}
