@@ -28,6 +28,7 @@ def _ingest(args: argparse.Namespace) -> dict[str, object]:
     from bench._measure import Stopwatch, self_peak_rss_mb
     from ingest import IngestOptions, ingest
     from rag.embeddings import MiniLMEmbeddings
+    from rag.settings import Settings
     from rag.store import NewsStore
 
     t0 = time.perf_counter()
@@ -38,7 +39,8 @@ def _ingest(args: argparse.Namespace) -> dict[str, object]:
     embeddings.embed_array = watch.wrap("embed", embeddings.embed_array)  # type: ignore[method-assign]
     store.write_articles = watch.wrap("store_write", store.write_articles)  # type: ignore[method-assign]
     try:
-        report = ingest([str(args.corpus)], store, options=IngestOptions(batch_chunks=args.batch_chunks))
+        options = IngestOptions.from_settings(Settings())  # as `newsrag ingest` does
+        report = ingest([str(args.corpus)], store, options=options)
     finally:
         store.close()
     out = report.to_dict()
@@ -73,7 +75,6 @@ def main() -> None:
     p.add_argument("--backend", default="onnx")
     p.add_argument("--collection", default="news")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--batch-chunks", type=int, default=256)
     args = parser.parse_args()
     print(json.dumps(_ingest(args), ensure_ascii=False))
 

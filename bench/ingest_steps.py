@@ -26,15 +26,16 @@ def newsrag_chunk_texts(corpus: Path) -> tuple[list[str], int, float]:
     """Exactly the texts ``newsrag ingest`` embeds for ``corpus`` (cleaned, de-duplicated, chunked with
     the default options), the number of articles they come from, and the seconds this took."""
     from ingest import IngestOptions, LoadOptions, RawArticle, chunk_article, iter_input, make_article
+    from rag.settings import Settings
 
-    opts = IngestOptions()
+    opts = IngestOptions.from_settings(Settings())  # the chunk sizes `newsrag ingest` uses
     start = time.perf_counter()
     texts: list[str] = []
     seen_ids: set[str] = set()
     seen_text: set[str] = set()
     articles = 0
     for item in iter_input(str(corpus), LoadOptions()):
-        if not isinstance(item, RawArticle):
+        if not isinstance(item, RawArticle) or len(item.text) > opts.max_article_chars:
             continue
         article = make_article(item)
         if not article.text.strip() or article.id in seen_ids or article.text_hash in seen_text:
