@@ -251,7 +251,7 @@ class AnswerEngine:
         *,
         k: int = 5,
         min_coverage: float = 0.5,
-        min_similarity: float = 0.3,
+        min_similarity: float = 0.4,
     ) -> None:
         self.retriever = retriever
         self.verifier = verifier
