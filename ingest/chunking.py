@@ -230,7 +230,7 @@ def _group(units: list[_Unit], budget: int, overlap: int) -> list[tuple[int, int
 
 
 def chunk_article(
-    article: Article, max_tokens: int = 128, overlap_tokens: int = 40, header: bool = True
+    article: Article, max_tokens: int = 200, overlap_tokens: int = 40, header: bool = True
 ) -> list[Chunk]:
     """Split ``article.text`` into chunks of at most ``max_tokens`` word pieces, aligned to sentences.
 

@@ -61,7 +61,7 @@ class IngestOptions:
         fetch: web limits (timeouts, redirects, private addresses, feed items).
     """
 
-    max_tokens: int = 128
+    max_tokens: int = 200
     overlap_tokens: int = 40
     header: bool = True
     batch_chunks: int = 256
