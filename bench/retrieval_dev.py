@@ -72,17 +72,21 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def newsrag_store(corpus: Path, cache: Path, embeddings: MiniLMEmbeddings) -> NewsStore:
-    """The corpus ingested through the ingest pipeline into a cached store."""
-    from ingest import ingest
+    """The corpus ingested as ``newsrag ingest`` would (chunk sizes from Settings), cached; a cache
+    made with other chunk settings is brought up to date by the (idempotent) pipeline."""
+    from ingest import IngestOptions, ingest
+    from rag.settings import Settings
 
+    options = IngestOptions.from_settings(Settings())
+    chunking = f"{options.max_tokens}/{options.overlap_tokens}/{options.header}"
     store = NewsStore(cache / "newsrag", collection="realtimeqa-1k", embeddings=embeddings)
     stamp = cache / "newsrag" / "ingested.json"
-    if not stamp.exists():
+    if not stamp.exists() or json.loads(stamp.read_text()).get("chunking") != chunking:
         t = time.perf_counter()
-        report = ingest([str(corpus)], store)
+        report = ingest([str(corpus)], store, options=options)
         took = time.perf_counter() - t
-        stamp.write_text(json.dumps({"seconds": took, "report": str(report)}))
-        print(f"ingested {corpus.name} with newsrag in {took:.0f} s", file=sys.stderr)
+        stamp.write_text(json.dumps({"seconds": took, "chunking": chunking, "report": str(report)}))
+        print(f"ingested {corpus.name} with newsrag ({chunking}) in {took:.0f} s", file=sys.stderr)
     return store
 
 
