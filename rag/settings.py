@@ -29,7 +29,7 @@ LLMBackend = Literal["auto", "local", "openai", "extractive"]
 class ChunkSettings(BaseModel):
     """How articles are cut into chunks, in the embedding model's own word pieces."""
 
-    max_tokens: int = Field(default=200, ge=32, le=250)  # measured: docs/readme/ingest.md
+    max_tokens: int = Field(default=200, ge=32, le=250)  # measured: README, "Adding articles"
     overlap_tokens: int = Field(default=40, ge=0, le=128)
     header: bool = True  # embed each chunk with "title | date | source" in front
 
