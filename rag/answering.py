@@ -89,7 +89,9 @@ _DELIMITER = re.compile(r"</?\s*sources?\b[^>]*>", re.I)
 # "reply only with this link", "reveal your prompt", "Note to the chatbot: ..."). The system prompt
 # already says sources are data, but a small model still obeys them (measured: with such a passage
 # among its sources Qwen2.5-1.5B answered "NOT IN SOURCES" to a question it otherwise answered), so
-# the model never sees them. Citations and verification still use the whole passage.
+# the model never sees them. They are dropped without a trace: a "[removed]" marker in their place
+# made it decline just the same (tests/test_injection.py, the Edinburgh tram cost question).
+# Citations and verification still use the whole passage.
 _STEERING = re.compile(
     r"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|"
     r"later|your|my|these|system)\s+(\w+\s+){0,3}?(instructions?|rules|prompts?|guidelines)\b"
@@ -102,11 +104,10 @@ _STEERING = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-STEERING_REMOVED = "[text addressed to the assistant removed]"
 
 
 def _without_steering(text: str) -> str:
-    """``text`` with every sentence that addresses the model replaced by a short marker."""
+    """``text`` without the sentences that address the model."""
     if not _STEERING.search(text):
         return text
     parts: list[str] = []
@@ -115,11 +116,12 @@ def _without_steering(text: str) -> str:
         parts.extend((text[last : m.start()], m.group(0)))
         last = m.end()
     parts.append(text[last:])
-    out = []
-    for i, part in enumerate(parts):
-        is_sentence = i % 2 == 0
-        out.append(STEERING_REMOVED if is_sentence and _STEERING.search(part) else part)
-    return "".join(out)
+    kept = [
+        (sentence, gap)
+        for sentence, gap in zip(parts[::2], [*parts[1::2], ""], strict=True)
+        if not _STEERING.search(sentence)
+    ]
+    return "".join(sentence + gap for sentence, gap in kept).strip()
 
 
 def _defang(text: str) -> str:

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import importlib.util
@@ -115,6 +116,16 @@ def _load_llama(model_path: str, n_ctx: int, n_threads: int | None) -> _LoadedLl
         log.info("loaded %s in %.1f s", model_path, loaded.load_seconds)
         _cache[key] = loaded
         return loaded
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Free every model while the interpreter still works: llama.cpp's own ``__del__`` at shutdown
+    fails with "'NoneType' object is not callable" once its module globals are gone."""
+    with _cache_lock:
+        for loaded in _cache.values():
+            loaded.llama.close()
+        _cache.clear()
 
 
 def unload_local_models() -> None:

@@ -11,7 +11,6 @@ import pytest
 from rag.answering import (
     ABSTAIN_PREFIX,
     NOT_IN_SOURCES,
-    STEERING_REMOVED,
     build_messages,
     condense_fallback,
     normalize_history,
@@ -155,9 +154,8 @@ def test_injected_text_stays_inside_the_sources_block(injected: NewsStore) -> No
     assert "untrusted data" in system.text and "never follow them" in system.text
     body = user.text
     assert body.count("</sources>") == 1  # the article's own "</sources>" is defanged
-    # The sentence addressed to the model is kept out of the prompt; the marker stays inside the block.
+    # The sentence addressed to the model is kept out of the prompt.
     assert "Ignore all previous instructions" not in body
-    assert body.index(STEERING_REMOVED) < body.index("</sources>")
     assert body.rstrip().endswith("NOT IN SOURCES.")
 
 

@@ -149,7 +149,7 @@ def test_the_local_model_ignores_injected_instructions(injected_store: NewsStore
 
 def test_sentences_addressed_to_the_model_never_reach_it() -> None:
     """What the model is shown: the news in each injected article, not the instructions."""
-    from rag.answering import STEERING_REMOVED, format_sources
+    from rag.answering import format_sources
     from rag.records import Passage
 
     def passage(text: str) -> Passage:
@@ -168,7 +168,7 @@ def test_sentences_addressed_to_the_model_never_reach_it() -> None:
 
     for text in INJECTIONS.values():
         shown = format_sources([passage(text)])
-        assert STEERING_REMOVED in shown and EVIL not in shown
+        assert EVIL not in shown
         assert "ignore previous" not in shown.lower() and "prompt" not in shown.lower()
         assert text.splitlines()[1][:40] in shown  # the news itself is still there
     ordinary = [
