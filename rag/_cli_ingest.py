@@ -50,22 +50,11 @@ def _settings(home: Path | None, collection: str | None, chroma_url: str | None,
 
 
 def _open_store(settings: Settings) -> NewsStore:
-    from rag.embeddings import MiniLMEmbeddings
     from rag.errors import StoreError
     from rag.store import NewsStore
 
     try:
-        return NewsStore(
-            settings.home,
-            collection=settings.collection,
-            chroma_url=settings.chroma_url,
-            embeddings=MiniLMEmbeddings(
-                batch_size=settings.embedding_batch_size,
-                backend=settings.embedding_backend,
-                home=settings.home,
-            ),
-            keyword_sync_seconds=settings.retrieval.keyword_sync_seconds,
-        )
+        return NewsStore.from_settings(settings)
     except StoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

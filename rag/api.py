@@ -73,16 +73,7 @@ class NewsRAG:
         """The store (opened on first use)."""
         with self._lock:
             if self._store is None:
-                from rag.embeddings import MiniLMEmbeddings
-
-                s = self.settings
-                self._store = NewsStore(
-                    s.home,
-                    collection=s.collection,
-                    chroma_url=s.chroma_url,
-                    embeddings=MiniLMEmbeddings(batch_size=s.embedding_batch_size),
-                    keyword_sync_seconds=s.retrieval.keyword_sync_seconds,
-                )
+                self._store = NewsStore.from_settings(self.settings)
             return self._store
 
     @property

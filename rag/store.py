@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -29,6 +29,9 @@ import numpy as np
 from rag.embeddings import MiniLMEmbeddings
 from rag.errors import StoreError
 from rag.records import Article, ArticleInfo, Chunk, Passage
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +357,22 @@ class NewsStore:
         self._infos: dict[str, ArticleInfo] | None = None
         self._last_sync = 0.0
         self._sync_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NewsStore:
+        """The store the settings name, with the embedding backend they choose (the one ingest,
+        questions, the chat and eval all use, so queries meet vectors of the same model)."""
+        return cls(
+            settings.home,
+            collection=settings.collection,
+            chroma_url=settings.chroma_url,
+            embeddings=MiniLMEmbeddings(
+                batch_size=settings.embedding_batch_size,
+                backend=settings.embedding_backend,
+                home=settings.home,
+            ),
+            keyword_sync_seconds=settings.retrieval.keyword_sync_seconds,
+        )
 
     @property
     def location(self) -> str:

@@ -37,6 +37,22 @@ def embeddings():  # type: ignore[no-untyped-def]
     return MiniLMEmbeddings()
 
 
+@pytest.fixture(scope="session")
+def corpus_1k(data_dir: Path, embeddings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """corpus-1k.jsonl ingested once per session as ``newsrag ingest`` does it (chunk sizes from the
+    Settings): ``(path, store, report)``. Shared by the id/date test and the dev-set retrieval test,
+    so CI embeds the thousand articles once."""
+    from ingest import IngestOptions, ingest
+    from rag.settings import Settings
+    from rag.store import NewsStore
+
+    path = data_dir / "realtimeqa" / "corpus-1k.jsonl"
+    s = NewsStore(tmp_path_factory.mktemp("corpus-1k"), collection="realtimeqa-1k", embeddings=embeddings)
+    report = ingest([path], s, options=IngestOptions.from_settings(Settings()))
+    yield path, s, report
+    s.close()
+
+
 @pytest.fixture
 def store(tmp_path: Path, embeddings) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A fresh embedded Chroma store in a temp dir."""

@@ -59,9 +59,8 @@ def test_bbc_all_files_duplicates_once_latin1_intact_and_rerun_unchanged(
     assert again.chunks_added == 0 and embedded[0] == 0
 
 
-def test_corpus_1k_keeps_every_id_and_date(store: NewsStore, data_dir: Path) -> None:
-    path = data_dir / "realtimeqa" / "corpus-1k.jsonl"
-    report = ingest([path], store)
+def test_corpus_1k_keeps_every_id_and_date(corpus_1k: tuple[Path, NewsStore, Any]) -> None:
+    path, store, report = corpus_1k
     assert report.failed == []
     infos = store.articles(refresh=True)
     with path.open(encoding="utf-8") as fh:

@@ -1,5 +1,6 @@
 """Retrieval on the RealTime QA dev questions beats the LangChain tutorial pipeline (slow: ingests
-corpus-1k twice the first time, cached under .newsrag/bench; `bench/retrieval_dev.py` prints the table)."""
+corpus-1k with newsrag, shared with test_ingest_data, and with the tutorial pipeline, cached under
+.newsrag/bench; `bench/retrieval_dev.py` prints the table)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,12 @@ def _bench():  # type: ignore[no-untyped-def]
     return module
 
 
-def test_hybrid_time_aware_retrieval_beats_the_tutorial_pipeline(data_dir: Path, embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_hybrid_time_aware_retrieval_beats_the_tutorial_pipeline(corpus_1k, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("langchain_huggingface")
     from rag.retrieval import HybridRetriever
 
     bench = _bench()
-    corpus = data_dir / "realtimeqa" / "corpus-1k.jsonl"
+    corpus, store, _ = corpus_1k
     questions = bench.load_jsonl(data_dir / "realtimeqa" / "questions-dev.jsonl")
     cache = REPO / ".newsrag" / "bench"
     cache.mkdir(parents=True, exist_ok=True)
@@ -41,7 +42,6 @@ def test_hybrid_time_aware_retrieval_beats_the_tutorial_pipeline(data_dir: Path,
             d.metadata["article_id"] for d in tutorial.similarity_search(q["question"], k=50)
         ),
     )
-    store = bench.newsrag_store(corpus, cache, embeddings)
     retriever = HybridRetriever(store)
     ours = bench.measure(
         "newsrag",
@@ -51,5 +51,4 @@ def test_hybrid_time_aware_retrieval_beats_the_tutorial_pipeline(data_dir: Path,
             for h in retriever.search(q["question"], k=10, as_of=date.fromisoformat(q["date"])).articles[:10]
         ],
     )
-    store.close()
     assert ours.hit4 > baseline.hit4 and ours.mrr10 > baseline.mrr10, (ours, baseline)
