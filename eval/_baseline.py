@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class TutorialPipeline(Pipeline):
             ConfigError: the benchmark code or ``langchain-huggingface`` is not installed.
             InputError: the corpus is not a JSONL file of articles.
         """
+        checkout = Path(__file__).resolve().parents[1]
+        if (checkout / "bench" / "retrieval_dev.py").is_file() and str(checkout) not in sys.path:
+            sys.path.append(str(checkout))  # the console script does not run from the checkout
         try:
             from bench.retrieval_dev import load_jsonl, tutorial_store
         except ImportError as exc:

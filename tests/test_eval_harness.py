@@ -514,3 +514,33 @@ def test_cli_eval_questions_and_compare(world: dict[str, Path], tmp_path: Path) 
 
     bad = runner.invoke(app, ["eval", str(csv_path), *common, "--set", "retrieval.k"])
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.output
+
+
+def test_console_script_measures_the_tutorial_baseline_from_any_folder(
+    world: dict[str, Path], tmp_path: Path
+) -> None:
+    """`newsrag eval ... --baseline tutorial` as a user runs it: the installed script, another cwd."""
+    pytest.importorskip("langchain_huggingface")
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    script = shutil.which("newsrag", path=str(Path(sys.executable).parent))
+    assert script, "the newsrag console script is not installed next to this Python"
+    env = {**os.environ, "NEWSRAG_HOME": str(tmp_path / "home")}
+    args = ["eval", str(world["questions"]), "--corpus", str(world["corpus"]), "--retrieval-only"]
+    args += ["--baseline", "tutorial", "--no-progress", "--json", "--out", str(tmp_path / "run")]
+    proc = subprocess.run(
+        [script, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    tutorial = summary["baselines"]["tutorial"]
+    assert tutorial["questions"] == summary["questions"] and 0.0 <= tutorial["hit@4"] <= 1.0
+    assert (tmp_path / "run" / "results-tutorial.jsonl").is_file()
