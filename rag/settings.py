@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     home: Path = Path(".newsrag")
     collection: str = Field(default="news", pattern=r"^[a-zA-Z0-9._-]{3,60}$")
     chroma_url: str | None = None
-    embedding_backend: EmbeddingBackend = "torch"
+    embedding_backend: EmbeddingBackend = "onnx-int8"  # README "Embedding backends": measured
     embedding_batch_size: int = 32
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

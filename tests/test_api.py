@@ -206,10 +206,10 @@ def test_cli_ask_bad_input(news: NewsStore, tmp_path: Path) -> None:
 
 def test_questions_use_the_embedding_backend_ingest_used(tmp_path: Path) -> None:
     """Ingest embeds with ``embedding_backend``; the API must embed questions with the same model."""
-    settings = Settings(home=tmp_path, collection="backend", embedding_backend="onnx-int8")
+    settings = Settings(home=tmp_path, collection="backend", embedding_backend="onnx")
     rag = NewsRAG(settings)
     try:
-        assert rag.store.embeddings.backend == "onnx-int8"
+        assert rag.store.embeddings.backend == "onnx"
         assert rag.store.embeddings.home == tmp_path
     finally:
         rag.close()
