@@ -251,7 +251,7 @@ class Verifier:
     ) -> Verified:
         parts: list[str] = []
         unsupported: list[str] = []
-        best_for: dict[int, Span] = {}
+        spans_for: dict[int, list[Span]] = {}
         supported = 0
         for s in sentences:
             if not s.claim:
@@ -264,23 +264,18 @@ class Verifier:
                 continue
             supported += 1
             for n in s.kept:
-                span = s.support[n]
-                if n not in best_for or span.score > best_for[n].score:
-                    best_for[n] = span
+                spans_for.setdefault(n, []).append(s.support[n])
             parts.append(_join(s.sep, with_markers(s.claim, s.kept), parts))
         order = list(dict.fromkeys(n for s in sentences for n in s.kept))
         citations = []
         for n in order:
-            span = best_for[n]
-            p = sources[n - 1]
+            # One quote per source: from the first to the last span that supports a sentence citing
+            # it, so every claim made from this source lies inside its quote.
+            start = min(span.start for span in spans_for[n])
+            end = max(span.end for span in spans_for[n])
+            text = sources[n - 1].text
             citations.append(
-                Citation(
-                    n=n,
-                    passage=p,
-                    quote=p.text[span.start : span.end],
-                    quote_start=span.start,
-                    quote_end=span.end,
-                )
+                Citation(n=n, passage=sources[n - 1], quote=text[start:end], quote_start=start, quote_end=end)
             )
         return Verified(
             text="".join(parts).strip(),

@@ -71,6 +71,18 @@ def test_supported_sentence_keeps_its_marker_and_gets_a_verbatim_quote(verifier:
     assert NATO.text[c.quote_start : c.quote_end] == c.quote
 
 
+def test_two_sentences_from_one_source_both_lie_inside_its_quote(verifier: Verifier) -> None:
+    answer = (
+        "Stoltenberg was asked about claims that Russia plans to destabilize the Balkans [1]. "
+        "He said NATO sees no imminent military threat from Russia against any ally or the region [1]."
+    )
+    v = verifier.verify(answer, SOURCES)
+    assert v.supported == 2 and len(v.citations) == 1
+    quote = v.citations[0].quote
+    assert "destabilize the Balkans" in quote and "imminent military threat from Russia" in quote
+    assert NATO_TEXT[v.citations[0].quote_start : v.citations[0].quote_end] == quote
+
+
 def test_marker_to_no_source_is_dropped_and_sentence_reattributed(verifier: Verifier) -> None:
     v = verifier.verify("The tram extension cost about 207 million pounds [7].", SOURCES)
     assert v.dropped_markers == [7]
