@@ -78,9 +78,11 @@ def newsrag_store(corpus: Path, cache: Path, embeddings: MiniLMEmbeddings) -> Ne
     from rag.settings import Settings
 
     options = IngestOptions.from_settings(Settings())
-    chunking = f"{options.max_tokens}/{options.overlap_tokens}/{options.header}"
-    store = NewsStore(cache / "newsrag", collection="realtimeqa-1k", embeddings=embeddings)
-    stamp = cache / "newsrag" / "ingested.json"
+    chunking = f"{options.max_tokens}/{options.overlap_tokens}/{options.header}/{embeddings.backend}"
+    store = NewsStore(
+        cache / "newsrag" / embeddings.backend, collection="realtimeqa-1k", embeddings=embeddings
+    )
+    stamp = cache / "newsrag" / embeddings.backend / "ingested.json"
     if not stamp.exists() or json.loads(stamp.read_text()).get("chunking") != chunking:
         t = time.perf_counter()
         report = ingest([str(corpus)], store, options=options)
