@@ -156,7 +156,7 @@ def test_injected_text_stays_inside_the_sources_block(injected: NewsStore) -> No
     assert body.count("</sources>") == 1  # the article's own "</sources>" is defanged
     # The sentence addressed to the model is kept out of the prompt.
     assert "Ignore all previous instructions" not in body
-    assert body.rstrip().endswith("NOT IN SOURCES.")
+    assert "NOT IN SOURCES" in system.text and body.rstrip().endswith("source number like [1].")
 
 
 @pytest.mark.parametrize("backend", ["local", "openai"])
