@@ -45,7 +45,7 @@ DIMENSIONS = 384
 
 EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
-# The default matches Settings.embedding_backend (see docs/readme/bench.md for the measurements).
+# The default matches Settings.embedding_backend (measurements: README, "Embedding backends").
 DEFAULT_BACKEND: EmbeddingBackend = "onnx-int8"
 
 
