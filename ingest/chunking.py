@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from rag.embeddings import MAX_TOKENS, count_tokens
-from rag.records import Article, Chunk
+from rag.records import Article, Chunk, chunk_id
 
 __all__ = ["chunk_article", "chunk_header", "split_sentences"]
 
@@ -256,7 +256,7 @@ def chunk_article(
         body = text[start:end]
         chunks.append(
             Chunk(
-                id=f"{article.id}#{position}",
+                id=chunk_id(article.id, position),
                 article_id=article.id,
                 position=position,
                 text=body,

@@ -58,6 +58,16 @@ class Article:
         return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+def chunk_id(article_id: str, position: int) -> str:
+    """A chunk's id: ``<article id>#<position>`` (the store reads the article back out of it)."""
+    return f"{article_id}#{position}"
+
+
+def article_of(chunk_id: str) -> str:
+    """The article id in a chunk id."""
+    return chunk_id.rpartition("#")[0]
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A passage of an article: ``article.text[start:end] == text``."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -42,7 +42,7 @@ from pydantic import ConfigDict
 from rag._fusion import recency_weight, rrf
 from rag._query import TimeScope, content_words, time_scope
 from rag.errors import EmptyStoreError, ModelError
-from rag.records import Passage
+from rag.records import Passage, article_of, chunk_id
 from rag.store import Filters, NewsStore
 
 if TYPE_CHECKING:
@@ -121,6 +121,10 @@ class HybridRetriever:
         reranker_path: a local sentence-transformers CrossEncoder folder; None (default) skips it.
         rerank_top: how many of the best articles the reranker re-scores.
         with_lede: when an article gives two or more passages, one is its first (the lede).
+        pool_factor: with a filter, each ranking fetches ``pool_factor * fetch_k`` chunks unfiltered
+            and filters them in memory (see :meth:`_candidates`).
+        min_pool_hits: when fewer of the pool's chunks pass the filter, that ranking searches with
+            the filter instead.
 
     Raises:
         EmptyStoreError: from :meth:`search`, when the collection holds no articles.
@@ -146,6 +150,8 @@ class HybridRetriever:
         reranker_path: Path | str | None = None,
         rerank_top: int = 20,
         with_lede: bool = True,
+        pool_factor: int = 10,
+        min_pool_hits: int = 10,
     ) -> None:
         self.store = store
         self.k = k
@@ -160,6 +166,8 @@ class HybridRetriever:
         self.reranker_path = str(reranker_path) if reranker_path else None
         self.rerank_top = rerank_top
         self.with_lede = with_lede
+        self.pool_factor = pool_factor
+        self.min_pool_hits = min_pool_hits
 
     # ---- the search ----------------------------------------------------------------------------
 
@@ -219,11 +227,9 @@ class HybridRetriever:
             filters, widened = base, True
             dense, keyword = self._candidates(vector, terms, filters)
 
-        passages = {p.chunk_id: p for p, _ in dense}
-        missing = [cid for cid, _ in keyword if cid not in passages]
-        passages.update(self.store.passages(missing))
-        similarity = {p.chunk_id: s for p, s in dense}
-        dense_ids = [p.chunk_id for p, _ in dense]
+        passages = self.store.passages(list(dict.fromkeys(cid for cid, _ in dense + keyword)))
+        similarity = {cid: s for cid, s in dense if cid in passages}
+        dense_ids = [cid for cid, _ in dense if cid in passages]
         keyword_ids = [cid for cid, _ in keyword if cid in passages]
 
         articles = self._fuse(dense_ids, keyword_ids, passages)
@@ -275,40 +281,75 @@ class HybridRetriever:
         if self.with_lede and cap >= 2 and all(p.position != 0 for p in chosen):
             lede = next((p for p in hit.passages if p.position == 0), None)
             if lede is None:
-                first = self.store.article_chunks(hit.article_id)[:1]
-                lede = replace(first[0], score=0.0) if first else None
+                first = self.store.passages([chunk_id(hit.article_id, 0)])
+                lede = next((replace(p, score=0.0) for p in first.values()), None)
             if lede is not None:
                 chosen = [lede, *chosen[: cap - 1]]
         return sorted(chosen, key=lambda p: p.position)
 
     def _candidates(
         self, vector: list[float], terms: Sequence[str], filters: Filters
-    ) -> tuple[list[tuple[Passage, float]], list[tuple[str, float]]]:
-        """The best ``fetch_k`` chunks by each ranking; with an upper date bound, also the best
-        ``fetch_k`` within the recency window before it, so a recent article is a candidate even
-        when older coverage of the same topic fills the overall top ``fetch_k``."""
-        dense = self.store.dense_search(vector, self.fetch_k, filters)
-        keyword = self.store.keyword_search(terms, self.fetch_k, filters) if self.hybrid and terms else []
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Chunk ids and scores, best first, by each ranking: the best ``fetch_k`` within
+        ``filters``; with an upper date bound, also the best ``fetch_k`` within the recency window
+        before it, so a recent article is a candidate even when older coverage of the same topic
+        fills the overall top ``fetch_k``.
+
+        Filtering is done in memory on an unfiltered pool of ``pool_factor * fetch_k`` chunks per
+        ranking: a Chroma query with a ``where`` clause costs 20 ms at 11,600 chunks and 90 ms at
+        49,200, the pool 3 ms at either. The best ``fetch_k`` of the pool within ``filters`` are the
+        best within ``filters`` overall (a chunk outside the pool ranks below all of it); when the
+        pool holds fewer than ``min_pool_hits`` of them (a narrow filter: one week, one source), the
+        filtered search runs after all. Short of ``fetch_k`` but not of ``min_pool_hits``, the
+        ranking keeps what the pool holds, as does the recency window: a chunk that is not among the
+        nearest few hundred adds little to the fusion (dev questions: hit@1/4 and MRR@10 the same
+        with ``min_pool_hits`` 1, 10 or 40)."""
+        scopes = [filters]
         if filters.until and self.recency_window_days is not None:
             band_start = filters.until - timedelta(days=self.recency_window_days)
             if filters.since is None or filters.since < band_start:
-                band = replace(filters, since=band_start)
-                # Scores are comparable across the two searches (cosine; BM25 with corpus-wide
-                # statistics), so the union is merged by score.
-                seen = {p.chunk_id for p, _ in dense}
-                dense += [
-                    d
-                    for d in self.store.dense_search(vector, self.fetch_k, band)
-                    if d[0].chunk_id not in seen
-                ]
-                dense.sort(key=lambda d: -d[1])
-                if keyword:
-                    seen = {cid for cid, _ in keyword}
-                    keyword += [
-                        k for k in self.store.keyword_search(terms, self.fetch_k, band) if k[0] not in seen
-                    ]
-                    keyword.sort(key=lambda k: -k[1])
+                scopes.append(replace(filters, since=band_start))
+        pool = self.fetch_k * self.pool_factor if filters.restricts() else self.fetch_k
+        dense = self._within(
+            self.store.nearest(vector, pool),
+            pool,
+            scopes,
+            lambda: [(p.chunk_id, s) for p, s in self.store.dense_search(vector, self.fetch_k, filters)],
+        )
+        keyword: list[tuple[str, float]] = []
+        if self.hybrid and terms:
+            keyword = self._within(
+                self.store.keyword_search(terms, pool),
+                pool,
+                scopes,
+                lambda: self.store.keyword_search(terms, self.fetch_k, filters),
+            )
         return dense, keyword
+
+    def _within(
+        self,
+        ranked: list[tuple[str, float]],
+        pool: int,
+        scopes: Sequence[Filters],
+        exact: Callable[[], list[tuple[str, float]]],
+    ) -> list[tuple[str, float]]:
+        """The best ``fetch_k`` of ``ranked`` (an unfiltered pool, best first) within each scope,
+        merged by score (cosine, or BM25 with corpus-wide statistics: comparable across scopes).
+        ``exact`` is the filtered search for the first scope, run when the pool falls short of
+        ``min_pool_hits``."""
+        infos = self.store.articles()
+
+        def admitted(scope: Filters) -> list[tuple[str, float]]:
+            return [r for r in ranked if scope.admits(infos.get(article_of(r[0])))][: self.fetch_k]
+
+        out = admitted(scopes[0])
+        if len(out) < self.min_pool_hits and len(ranked) >= pool:
+            out = exact()
+        seen = {cid for cid, _ in out}
+        for scope in scopes[1:]:
+            out += [r for r in admitted(scope) if r[0] not in seen]
+        out.sort(key=lambda r: -r[1])
+        return out
 
     def _fuse(
         self, dense_ids: list[str], keyword_ids: list[str], passages: dict[str, Passage]

@@ -28,7 +28,7 @@ import numpy as np
 
 from rag.embeddings import MiniLMEmbeddings
 from rag.errors import StoreError
-from rag.records import Article, ArticleInfo, Chunk, Passage
+from rag.records import Article, ArticleInfo, Chunk, Passage, article_of, chunk_id
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -91,6 +91,7 @@ class Filters:
             clauses.append({"published_day": {"$gte": day_number(self.since)}})
         if self.until:
             clauses.append({"published_day": {"$lte": day_number(self.until)}})
+            clauses.append({"published_day": {"$gte": 0}})  # undated articles fail a date bound
         if self.sources:
             clauses.append({"source": {"$in": list(self.sources)}})
         if self.article_ids:
@@ -98,6 +99,24 @@ class Filters:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def restricts(self) -> bool:
+        """Whether anything is filtered out at all."""
+        return bool(self.since or self.until or self.sources or self.article_ids)
+
+    def admits(self, info: ArticleInfo | None) -> bool:
+        """Whether this article's chunks pass the filter (None, an unknown article, never does);
+        the same test as :meth:`chroma_where`, made in memory."""
+        if info is None:
+            return False
+        if self.since or self.until:
+            if info.published is None:
+                return False
+            if (self.since and info.published < self.since) or (self.until and info.published > self.until):
+                return False
+        if self.sources and info.source not in self.sources:
+            return False
+        return not self.article_ids or info.id in self.article_ids
 
 
 @dataclass(frozen=True)
@@ -185,11 +204,27 @@ def _chroma_client(home: Path, chroma_url: str | None, timeout_seconds: float = 
 
 
 class KeywordIndex:
-    """BM25 over chunk text and titles, in SQLite FTS5 (persistent, transactional)."""
+    """BM25 over chunk text and titles, in SQLite FTS5 (persistent, transactional).
 
-    def __init__(self, path: Path) -> None:
+    Args:
+        path: the SQLite file.
+        common_fraction: a search leaves out the terms found in more than this fraction of the
+            chunks (unless all its terms are), as Lucene's common-terms query does: their IDF is low,
+            and FTS5 scores every chunk a term matches ("new" is in 40% of the RealTime QA chunks).
+            At 49,200 chunks 0.1 cuts a search from 20 to 11 ms; the dev questions' hit@1/4 and
+            MRR@10 are unchanged (0.05 lost 3 points of hit@1).
+        common_floor: a term in at most this many chunks is never left out (a small store is fast
+            anyway, and there a fraction would drop every word that occurs at all).
+    """
+
+    def __init__(self, path: Path, common_fraction: float = 0.1, common_floor: int = 100) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.common_fraction = common_fraction
+        self.common_floor = common_floor
+        self._rows: int | None = None  # chunks in the index (cached: FTS5 counts by scanning)
+        self._found_in: dict[str, int] = {}  # term -> chunks holding it (cleared on writes)
+        self._version = -1  # the database's data_version when the two were counted
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -213,6 +248,8 @@ class KeywordIndex:
     def replace(self, rows_by_article: dict[str, tuple[str, list[tuple[str, int, str, str, str]]]]) -> None:
         """Replace whole articles: ``{id: (content_hash, [(chunk_id, day, source, title, text)])}``."""
         with self._lock:
+            self._rows = None
+            self._found_in.clear()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._delete_rows(self._held(list(rows_by_article)))
@@ -238,6 +275,8 @@ class KeywordIndex:
         """Remove articles from the index."""
         ids = list(article_ids)
         with self._lock:
+            self._rows = None
+            self._found_in.clear()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 held = self._held(ids)
@@ -275,6 +314,11 @@ class KeywordIndex:
         terms = [t.replace('"', "") for t in terms if t.strip('"')]
         if not terms:
             return []
+        with self._lock:
+            try:
+                terms = self._uncommon(terms)
+            except sqlite3.Error as exc:
+                raise StoreError(f"keyword search failed on {self.path}: {exc}") from exc
         query = " OR ".join(f'"{t}"' for t in terms)
         sql = "SELECT chunk_id, bm25(chunks, 0, 0, 0, 0, 2.0, 1.0) AS s FROM chunks WHERE chunks MATCH ?"
         args: list[Any] = [query]
@@ -299,6 +343,21 @@ class KeywordIndex:
             except sqlite3.Error as exc:
                 raise StoreError(f"keyword search failed on {self.path}: {exc}") from exc
         return [(cid, -float(score)) for cid, score in rows]
+
+    def _uncommon(self, terms: list[str]) -> list[str]:
+        """``terms`` less the common ones; all of them when what is left matches nothing."""
+        version = int(self._db.execute("PRAGMA data_version").fetchone()[0])  # moves on others' commits
+        if self._rows is None or version != self._version:
+            self._found_in.clear()
+            self._version = version
+            self._rows = int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        limit = max(self.common_fraction * self._rows, self.common_floor)
+        count = "SELECT count(*) FROM chunks WHERE chunks MATCH ?"
+        for t in terms:
+            if t not in self._found_in:
+                self._found_in[t] = int(self._db.execute(count, [f'"{t}"']).fetchone()[0])
+        kept = [t for t in terms if self._found_in[t] <= limit]
+        return kept if any(self._found_in[t] for t in kept) else terms
 
     def close(self) -> None:
         """Close the database."""
@@ -487,6 +546,22 @@ class NewsStore:
                 out.append((_passage(cid, doc or "", meta), 1.0 - float(dist)))
         return out
 
+    def nearest(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """The ids of the ``n`` chunks nearest ``vector`` with their cosine similarity, best first,
+        unfiltered (complete articles only). Without documents or a ``where`` clause this is Chroma's
+        fastest query: 1.4 ms for 400 of 49,200 chunks, where a date-filtered one takes 90 ms."""
+        if n <= 0:
+            return []
+        got = self._call(
+            "query", self.chunks.query, query_embeddings=[list(vector)], n_results=n, include=["distances"]
+        )
+        infos = self.articles()
+        return [
+            (cid, 1.0 - float(dist))
+            for cid, dist in zip(got["ids"][0], got["distances"][0], strict=False)
+            if article_of(cid) in infos
+        ]
+
     def keyword_search(
         self, terms: Sequence[str], k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
@@ -505,9 +580,19 @@ class NewsStore:
         """Add or replace whole articles. ``vectors`` holds one row per chunk, in order.
 
         Either every article of the batch ends complete, or a later :meth:`repair` removes the rest.
+
+        Raises:
+            ValueError: a chunk's id is not ``chunk_id(article.id, position)`` (searches read the
+                article out of the id).
+            StoreError: Chroma or the keyword index failed.
         """
         if not items:
             return
+        for article, chunks in items:
+            for ch in chunks:
+                want = chunk_id(article.id, ch.position)
+                if ch.id != want or ch.article_id != article.id:
+                    raise ValueError(f"chunk {ch.id!r} of article {article.id!r} should be {want!r}")
         ids = [a.id for a, _ in items]
         old = self.articles()
         writer = {"writer": f"{_HOST}:{os.getpid()}", "pending_since": time.time()}

@@ -13,8 +13,9 @@ from langchain_core.documents import Document
 from rag._fusion import recency_weight, rrf
 from rag._query import content_words, time_scope
 from rag.errors import EmptyStoreError, ModelError
+from rag.records import chunk_id
 from rag.retrieval import HybridRetriever, NewsRetriever
-from rag.store import NewsStore
+from rag.store import KeywordIndex, NewsStore
 from tests.answering_data import build_store
 
 FILLER = (
@@ -160,6 +161,43 @@ def test_filters_by_source_dates_and_ids(town: NewsStore) -> None:
     dated = _articles(r.search("tram line", since=date(2024, 3, 3), until=date(2024, 3, 31)))
     assert dated == ["tram-2024"]
     assert _articles(r.search("tram line", article_ids=["space"])) == ["space"]
+
+
+def test_a_filter_the_pool_misses_still_finds_its_articles(town: NewsStore) -> None:
+    """With a pool of 2 nearest chunks, a filter to an unrelated article admits none of them: the
+    filtered search must run instead, for the dense and the keyword ranking alike."""
+    r = HybridRetriever(town, k=10, fetch_k=2, pool_factor=1, min_pool_hits=1)
+    found = r.search("tram line", article_ids=["space"])
+    assert _articles(found) == ["space"]
+    assert found.passages[0].dense_rank == 1
+    assert _articles(r.search("Jupiter probe", sources=["City Herald"], until=date(2024, 3, 5)))
+
+
+def test_pool_filtering_matches_filtered_search(town: NewsStore) -> None:
+    """The pool (every chunk here) filtered in memory gives what Chroma's filtered search gives."""
+    r = HybridRetriever(town, k=10, hybrid=False, recency_window_days=None)
+    for kwargs in ({"until": date(2024, 3, 2)}, {"sources": ["Riverton Wire"]}, {"since": date(2024, 3, 1)}):
+        pooled = r.search("Riverton tram line", **kwargs)  # type: ignore[arg-type]
+        exact = town.dense_search(town.embeddings.embed_query("Riverton tram line"), 40, pooled.filters)
+        assert [c for c in pooled.similarity] == [p.chunk_id for p, _ in exact]
+
+
+def test_keyword_search_leaves_out_terms_most_chunks_hold(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "kw.sqlite3", common_fraction=0.5, common_floor=0)
+    rows = [(chunk_id(f"a{i}", 0), 1, "s", "Council", f"The council met on day {i}.") for i in range(9)]
+    rows.append((chunk_id("rare", 0), 1, "s", "Zxq", "Zxq spoke."))
+    index.replace({cid.split("#")[0]: ("h", [row]) for row in rows for cid in [row[0]]})
+    assert [cid for cid, _ in index.search(["council", "zxq"], 20)] == ["rare#0"]  # council: 9 of 10
+    assert len(index.search(["council"], 20)) == 9  # every term common: all are kept
+    assert len(index.search(["council", "nowhere"], 20)) == 9  # nor is a word found nowhere left alone
+    assert (
+        len(KeywordIndex(tmp_path / "kw.sqlite3", common_fraction=0.5).search(["council", "zxq"], 20)) == 10
+    )
+    index.delete([f"a{i}" for i in range(6)])  # council now in 3 of 4 chunks: still common
+    assert [cid for cid, _ in index.search(["council", "zxq"], 20)] == ["rare#0"]
+    index.delete(["a6", "a7"])  # 1 of 2: no longer above half
+    assert {cid for cid, _ in index.search(["council", "zxq"], 20)} == {"rare#0", "a8#0"}
+    index.close()
 
 
 def test_one_long_article_cannot_fill_every_slot(town: NewsStore) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from rag.embeddings import MiniLMEmbeddings
-from rag.records import Article, Chunk
+from rag.records import Article, Chunk, chunk_id
 from rag.store import NewsStore
 from tests.chroma_server import chroma_binary, chroma_server
 
@@ -119,7 +119,7 @@ def _synthetic(n: int, start: int = 0) -> tuple[list[tuple[Article, list[Chunk]]
         half = len(text) // 2
         chunks = [
             Chunk(
-                id=f"syn-{i}:{j}",
+                id=chunk_id(a.id, j),
                 article_id=a.id,
                 position=j,
                 text=text[s:e],
@@ -163,7 +163,7 @@ def test_keyword_sync_cost(server: str, tmp_path: Path, embeddings: MiniLMEmbedd
         delta = time.perf_counter() - t0
         assert len(reader.keywords.synced()) == n + 10
         hits = reader.keyword_search(["council", f"town {n + 3}"], k=3)
-        assert hits and hits[0][0].startswith(f"syn-{n + 3}:")
+        assert hits and hits[0][0].startswith(f"syn-{n + 3}#")
     finally:
         writer.close()
         reader.close()

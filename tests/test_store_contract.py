@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from rag.embeddings import MiniLMEmbeddings
 from rag.errors import StoreError
-from rag.records import Article, Chunk
+from rag.records import Article, Chunk, article_of, chunk_id
 from rag.store import Filters, NewsStore
 from tests.chroma_server import chroma_binary, chroma_server
 
@@ -25,7 +26,7 @@ def _chunks(a: Article) -> list[Chunk]:
     spans = [(0, cut), (cut, len(a.text))]
     return [
         Chunk(
-            id=f"{a.id}:{i}",
+            id=chunk_id(a.id, i),
             article_id=a.id,
             position=i,
             text=a.text[s:e],
@@ -94,7 +95,7 @@ def test_write_search_filter_delete(any_store: NewsStore) -> None:
     )
     assert {p.article_id for p, _ in only_2024} == {"tram"}
     kw = any_store.keyword_search(["tram", "university"], 5)
-    assert kw and kw[0][0].startswith("tram:")
+    assert kw and kw[0][0].startswith("tram#")
     assert any_store.keyword_search(["tram"], 5, Filters(sources=("MIA",))) == []
 
     assert any_store.delete_articles(["nato"]) == 1
@@ -144,7 +145,7 @@ def test_second_instance_sees_first_writers_articles(tmp_path: Path, embeddings:
         )
         assert reader.keyword_search(["tram"], 5) == []
         _write(writer, TRAM)
-        assert reader.keyword_search(["tram"], 5)[0][0].startswith("tram:")
+        assert reader.keyword_search(["tram"], 5)[0][0].startswith("tram#")
         writer.delete_articles(["tram"])
         assert reader.keyword_search(["tram"], 5) == []
 
@@ -155,3 +156,42 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path, embeddings: MiniLME
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(StoreError, match=f"127.0.0.1:{url.rsplit(':', 1)[1]}"):
         NewsStore(tmp_path / "home", chroma_url=url, embeddings=embeddings)
+
+
+def test_chunk_ids_must_name_their_article_and_position(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
+    store = NewsStore(tmp_path / "home", embeddings=embeddings)
+    bad = [replace(c, id=f"nato:{c.position}") for c in _chunks(NATO)]
+    with pytest.raises(ValueError, match="should be 'nato#0'"):
+        store.write_articles([(NATO, bad)], embeddings.embed_array([c.embed_text for c in bad]))
+    assert store.stats().articles == 0 and store.chunks.count() == 0
+    store.close()
+
+
+def test_in_memory_filters_agree_with_chroma_where(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
+    """Retrieval filters a pool of nearest chunks in memory (Filters.admits) and falls back to
+    Chroma's ``where`` (Filters.chroma_where): both must admit the same articles."""
+    store = NewsStore(tmp_path / "home", embeddings=embeddings)
+    undated = _article(
+        "undated", "A council report with no date on it about the tram budget.", date(2000, 1, 1)
+    )
+    _write(store, NATO, TRAM, replace(undated, published=None))
+    cases = [
+        Filters(),
+        Filters(until=date(2024, 1, 1)),
+        Filters(since=date(2023, 11, 21), until=date(2024, 3, 4)),
+        Filters(since=date(2024, 3, 5)),
+        Filters(sources=("Local Wire",)),
+        Filters(article_ids=("undated", "nato")),
+        Filters(until=date(2030, 1, 1), sources=("MIA",)),
+    ]
+    vector = embeddings.embed_query("tram")
+    infos = store.articles()
+    for f in cases:
+        in_memory = {aid for aid, info in infos.items() if f.admits(info)}
+        by_chroma = {p.article_id for p, _ in store.dense_search(vector, 10, f)}
+        by_fts = {article_of(cid) for cid, _ in store.keyword_search(["tram", "russia", "council"], 10, f)}
+        assert in_memory == by_chroma, f
+        assert by_fts <= in_memory, f
+    assert not Filters(until=date(2030, 1, 1)).admits(infos["undated"])  # a date bound drops undated
+    assert not Filters().restricts() and Filters(sources=("x",)).restricts()
+    store.close()
