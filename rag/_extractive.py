@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag._query import content_words, stem
 from rag._text import sentence_spans
+from rag.embeddings import count_tokens
 from rag.records import Passage
 from rag.verify import content_stems_weighted, with_markers
 
@@ -80,14 +81,11 @@ def _kind_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
-def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) -> str:
-    """An answer from the passages' own sentences, each followed by its source marker ``[n]``.
-
-    Returns "" when the passages hold no usable sentence.
-    """
+def _scored(question: str, passages: Sequence[Passage], embed: Embed) -> tuple[list[_Sentence], list[float]]:
+    """The passages' sentences and how well each answers ``question`` (higher is better)."""
     cands = _sentences(passages)
     if not cands:
-        return ""
+        return [], []
     weights = content_stems_weighted(question)
     total = sum(weights.values()) or 1.0
     vecs = embed([question, *(c.text for c in cands)])
@@ -98,6 +96,65 @@ def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) 
         overlap = sum(w for s, w in weights.items() if s in stems) / total
         rank_prior = 0.05 * (len(passages) - c.passage) / len(passages)
         scores.append(0.5 * float(sim) + 0.5 * overlap + _kind_bonus(question, c.text) + rank_prior)
+    return cands, scores
+
+
+def excerpts(
+    question: str, passages: Sequence[Passage], embed: Embed, budget: int
+) -> list[tuple[int, Passage]]:
+    """The passages cut to the sentences that matter for ``question``, for a generator's prompt.
+
+    Sentences are taken best first while they fit in ``budget`` word pieces (the best one always),
+    each with its article's lede when that is among the passages: news states the main fact first.
+    A passage keeps its chosen sentences in reading order, gaps marked "…"; a passage with none is
+    left out. Returns ``(n, excerpt)`` pairs, ``n`` the passage's 1-based number in ``passages``,
+    so source ``[n]`` still means ``passages[n-1]``.
+    """
+    cands, scores = _scored(question, passages, embed)
+    if not cands:
+        return list(enumerate(passages, start=1))
+    sizes = count_tokens([c.text for c in cands])
+    ledes = {passages[c.passage].article_id: i for i, c in enumerate(cands) if c.lede}
+    keep: set[int] = set()
+    spent = 0
+    for i in (int(i) for i in np.argsort(scores)[::-1]):
+        lede = ledes.get(passages[cands[i].passage].article_id, i)
+        add = {i, lede} - keep
+        cost = sum(sizes[j] for j in add)
+        if keep and spent + cost > budget:
+            continue
+        keep |= add
+        spent += cost
+    out = []
+    for j, p in enumerate(passages):
+        mine = sorted((i for i in keep if cands[i].passage == j), key=lambda i: cands[i].start)
+        if not mine:
+            continue
+        parts, prev_end = [], 0
+        for i in mine:
+            if _gap(p.text, prev_end, cands[i].start):
+                parts.append("…")
+            parts.append(cands[i].text.strip())
+            prev_end = cands[i].end
+        if _gap(p.text, prev_end, len(p.text)):
+            parts.append("…")
+        out.append((j + 1, replace(p, text=" ".join(parts))))
+    return out
+
+
+def _gap(text: str, a: int, b: int) -> bool:
+    """Whether ``text[a:b]`` holds words (a left-out sentence), not just spaces."""
+    return bool(text[a:b].strip())
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) -> str:
+    """An answer from the passages' own sentences, each followed by its source marker ``[n]``.
+
+    Returns "" when the passages hold no usable sentence.
+    """
+    cands, scores = _scored(question, passages, embed)
+    if not cands:
+        return ""
     order = [int(i) for i in np.argsort(scores)[::-1]]
     best = order[0]
     picked = [best]

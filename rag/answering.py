@@ -17,6 +17,7 @@ Whether to answer is decided here, not by the model (small models answer from me
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -31,7 +32,7 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag._extractive import extractive_answer
+from rag._extractive import excerpts, extractive_answer
 from rag._query import content_words, stem
 from rag.errors import LLMUnavailableError
 from rag.records import Answer, Passage
@@ -82,7 +83,7 @@ def load_prompt(name: str) -> str:
 
 # ---- prompts ------------------------------------------------------------------------------------
 
-_DELIMITER = re.compile(r"</?\s*sources?\b[^>]*>", re.I)
+_DELIMITER = re.compile(r"</?\s*(sources?|article)\b[^>]*>", re.I)
 
 
 # Sentences written to steer a chatbot rather than to inform a reader ("ignore previous instructions",
@@ -131,23 +132,38 @@ def _defang(text: str) -> str:
     return _DELIMITER.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
-def format_sources(passages: Sequence[Passage]) -> str:
-    """The numbered sources block: title, date, source and passage of each, delimited."""
+def format_sources(passages: Sequence[Passage] | Sequence[tuple[int, Passage]]) -> str:
+    """The sources block: each article's title, date and source once, then its passages, each
+    labelled with its number (``[n]``, what the answer cites). ``passages`` are numbered 1, 2, ...
+    in order, or given as ``(n, passage)`` pairs (an excerpt that leaves passages out)."""
+    numbered = [p if isinstance(p, tuple) else (i, p) for i, p in enumerate(passages, start=1)]
     template = load_prompt("source")
-    return "\n".join(
-        template.format(
-            n=i,
-            title=_defang(p.title) or "(untitled)",
-            date=p.published.isoformat() if p.published else "unknown",
-            source=_defang(p.source) or "unknown",
-            text=_defang(p.text),
-        ).strip()
-        for i, p in enumerate(passages, start=1)
-    )
+    blocks: list[str] = []
+    for _, group in itertools.groupby(numbered, key=lambda np_: np_[1].article_id):
+        items = list(group)
+        first = items[0][1]
+        blocks.append(
+            template.format(
+                title=_short(_defang(first.title)) or "(untitled)",
+                date=first.published.isoformat() if first.published else "unknown",
+                source=_defang(first.source) or "unknown",
+                passages="\n".join(f"[{n}] {_defang(p.text)}" for n, p in items),
+            ).strip()
+        )
+    return "\n".join(blocks)
 
 
-def build_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
-    """The chat messages that ask the model to answer ``question`` from ``passages``."""
+def _short(title: str, words: int = 16) -> str:
+    """A title cut to its first ``words`` words (some feeds put the whole lede in the title)."""
+    parts = title.split()
+    return title if len(parts) <= words else " ".join(parts[:words]) + " …"
+
+
+def build_messages(
+    question: str, passages: Sequence[Passage] | Sequence[tuple[int, Passage]]
+) -> list[BaseMessage]:
+    """The chat messages that ask the model to answer ``question`` from ``passages`` (as
+    :func:`format_sources` takes them)."""
     return [
         SystemMessage(load_prompt("answer_system").strip()),
         HumanMessage(
@@ -244,6 +260,9 @@ class AnswerEngine:
         min_coverage: the evidence gate's least weighted share of question words found in the
             top passages.
         min_similarity: the evidence gate's least cosine between question and best passage.
+        source_tokens: a chat model is shown each passage's best sentences, about this many word
+            pieces in all (see :func:`~rag._extractive.excerpts`); None shows whole passages.
+            Verification always checks against the whole passages.
     """
 
     def __init__(
@@ -254,8 +273,10 @@ class AnswerEngine:
         k: int = 5,
         min_coverage: float = 0.5,
         min_similarity: float = 0.4,
+        source_tokens: int | None = None,
     ) -> None:
         self.retriever = retriever
+        self.source_tokens = source_tokens
         self.verifier = verifier
         self.k = k
         self.min_coverage = min_coverage
@@ -350,8 +371,11 @@ class AnswerEngine:
             yield text
         else:
             parts: list[str] = []
+            shown: Sequence[Passage] | Sequence[tuple[int, Passage]] = passages
+            if self.source_tokens:
+                shown = excerpts(standalone, passages, self.embed, self.source_tokens)
             try:
-                for chunk in model.stream(build_messages(standalone, passages)):
+                for chunk in model.stream(build_messages(standalone, shown)):
                     delta = chunk.text
                     if not delta:
                         continue

@@ -96,7 +96,9 @@ class NewsRAG:
                 reranker_path=r.reranker_path,
             )
             verifier = Verifier(embed=EmbeddingCache(store.embeddings.embed_array))
-            self._engine = AnswerEngine(retriever, verifier, k=r.k)
+            self._engine = AnswerEngine(
+                retriever, verifier, k=r.k, source_tokens=self.settings.llm.source_tokens
+            )
         return self._engine
 
     @property

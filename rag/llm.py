@@ -86,6 +86,59 @@ class _LoadedLlama:
         self.llama = llama
         self.load_seconds = load_seconds
         self.lock = threading.Lock()
+        self.kept: tuple[int, ...] = ()  # the prompt head evaluated on its own and still in the cache
+        self._heads: dict[str, tuple[int, ...]] = {}
+
+    def head(self, system: str) -> tuple[int, ...]:
+        """The tokens every prompt with this system message starts with: the system turn and the
+        opening of the user's turn, as the GGUF's chat template writes them."""
+        if system not in self._heads:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            llama = self.llama
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                return ()
+            eos, bos = llama.token_eos(), llama.token_bos()
+            formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+            )
+            a, b = (
+                llama.tokenize(
+                    formatter(
+                        messages=[{"role": "system", "content": system}, {"role": "user", "content": x}]
+                    ).prompt.encode("utf-8"),
+                    add_bos=False,
+                    special=True,
+                )
+                for x in ("a", "b")
+            )
+            n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), 0)
+            self._heads[system] = tuple(a[:n])
+        return self._heads[system]
+
+    def start(self, messages: list[BaseMessage]) -> None:
+        """Set the context up for a prompt of ``messages``.
+
+        A prompt that opens with a system message reuses that message's evaluation: its head is
+        evaluated on its own once, kept, and every such prompt is evaluated on from the end of it.
+        The split is always at the same place, so the same prompt still gets the same answer
+        (llama.cpp's own prefix reuse splits wherever the previous prompt stopped matching, and a
+        different split can flip a greedy choice: "Paris." vs "Paris is the capital of France.").
+        Any other prompt starts from an empty context.
+        """
+        llama = self.llama
+        head = self.head(messages[0].text) if messages and isinstance(messages[0], SystemMessage) else ()
+        if head and self.kept == head and llama.n_tokens >= len(head):
+            llama.n_tokens = len(head)  # generate() matches the rest against nothing beyond it
+            return
+        llama.reset()
+        self.kept = ()
+        if head:
+            llama.eval(list(head))
+            self.kept = head
 
 
 _cache: dict[tuple[str, int, int | None], _LoadedLlama] = {}
@@ -166,9 +219,6 @@ class ChatLlamaCpp(BaseChatModel):
         n_threads: CPU threads; None lets llama.cpp choose.
         top_p: nucleus sampling cut-off (used when temperature > 0).
         seed: sampling seed (used when temperature > 0).
-        reuse_prompt_cache: keep the evaluated prefix of the previous prompt (faster for a shared
-            system prompt, but answers then depend slightly on the previous call; off by default
-            so the same prompt always gets the same answer).
 
     Raises:
         ModelError: llama-cpp-python missing, the file fails to load, or the prompt does not fit
@@ -189,7 +239,6 @@ class ChatLlamaCpp(BaseChatModel):
     n_threads: int | None = None
     top_p: float = 0.95
     seed: int = 0
-    reuse_prompt_cache: bool = False
 
     @property
     def _llm_type(self) -> str:
@@ -211,13 +260,6 @@ class ChatLlamaCpp(BaseChatModel):
 
     def _loaded(self) -> _LoadedLlama:
         return _load_llama(self.model_path, self.n_ctx, self.n_threads)
-
-    def _prepare(self, loaded: _LoadedLlama) -> None:
-        # Reusing a matching prefix evaluates the rest in other batch splits; the float results
-        # differ a little and can flip a greedy choice (measured: "Paris." vs "Paris is the capital
-        # of France."). A reset makes the answer a function of the prompt alone.
-        if not self.reuse_prompt_cache:
-            loaded.llama.reset()
 
     def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -247,7 +289,7 @@ class ChatLlamaCpp(BaseChatModel):
     ) -> ChatResult:
         loaded = self._loaded()
         with loaded.lock, self._errors():
-            self._prepare(loaded)
+            loaded.start(messages)
             response: Any = loaded.llama.create_chat_completion(
                 messages=_to_llama_messages(messages),  # type: ignore[arg-type]
                 stream=False,
@@ -275,7 +317,7 @@ class ChatLlamaCpp(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         loaded = self._loaded()
         with loaded.lock, self._errors():
-            self._prepare(loaded)
+            loaded.start(messages)
             stream: Any = loaded.llama.create_chat_completion(
                 messages=_to_llama_messages(messages),  # type: ignore[arg-type]
                 stream=True,

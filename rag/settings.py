@@ -62,6 +62,9 @@ class LLMSettings(BaseModel):
     timeout_seconds: float = 120.0
     n_ctx: int = 4096
     n_threads: int | None = None
+    # The passages' best sentences, about this many word pieces, go into the prompt (None: whole
+    # passages); measured in the README, "How a question is answered".
+    source_tokens: int | None = Field(default=150, ge=32)
 
     @property
     def api_key(self) -> SecretStr | None:

@@ -3,16 +3,21 @@ prompt injection, follow-ups and streaming. The LLM is LangChain's GenericFakeCh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage
 
 from rag.answering import (
     ABSTAIN_PREFIX,
     NOT_IN_SOURCES,
     build_messages,
     condense_fallback,
+    format_sources,
     normalize_history,
 )
 from rag.api import NewsRAG
@@ -218,3 +223,41 @@ def test_stream_yields_deltas_then_the_verified_answer(news: NewsStore) -> None:
     assert final.text == f"Stoltenberg said {NO_THREAT} [{n}]."  # verified at the end
     assert final.unsupported == ["The moon is made of cheese."]
     assert {"retrieve", "first_token", "generate", "total"} <= set(final.timings)
+
+
+class _Prompts(BaseCallbackHandler):
+    """Records the messages each chat-model call was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[BaseMessage]] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: list[list[BaseMessage]], **kwargs: Any) -> None:
+        self.seen.extend(messages)
+
+
+def test_the_model_reads_the_best_sentences_and_citations_quote_whole_passages(news: NewsStore) -> None:
+    n = _source_number(_rag(news), STOLTENBERG_Q, MIA_ID)
+    prompts = _Prompts()
+    model = fake_llm(f"Stoltenberg said {NO_THREAT} [{n}].")
+    model.callbacks = [prompts]
+    settings = Settings(home=news.home, llm={"source_tokens": 120})  # type: ignore[arg-type]
+    rag = NewsRAG(settings, store=news, chat_model=model)
+    answer = rag.ask(STOLTENBERG_Q, backend="local")
+    _assert_no_threat_answer(answer)
+    ((_, user),) = prompts.seen
+    whole = rag.retrieve(STOLTENBERG_Q).passages
+    labels = [int(x) for x in re.findall(r"^\[(\d+)\] ", user.text, re.M)]
+    assert n in labels and labels == sorted(labels) and set(labels) <= set(range(1, len(whole) + 1))
+    assert "imminent military threat from Russia" in user.text
+    assert "…" in user.text  # sentences were left out
+    assert len(user.text) < 0.7 * len(build_messages(STOLTENBERG_Q, whole)[1].text)
+    assert answer.citations[0].passage.text == whole[n - 1].text  # verified on the whole passage
+
+
+def test_sources_name_each_article_once_and_keep_passage_numbers(news: NewsStore) -> None:
+    whole = _rag(news).retrieve(STOLTENBERG_Q).passages
+    block = format_sources([(2, whole[1]), (5, whole[4])])
+    assert re.findall(r"^\[(\d+)\] ", block, re.M) == ["2", "5"]
+    articles = {p.article_id for p in whole}
+    assert format_sources(whole).count("<article>") == len(articles)  # one header per article
+    assert f"Title: {whole[0].title}" in format_sources(whole)

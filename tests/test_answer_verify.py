@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from rag._extractive import extractive_answer
+from rag._extractive import excerpts, extractive_answer
 from rag._text import sentence_spans, strip_markers
 from rag.records import Passage
 from rag.verify import EmbeddingCache, Verifier
@@ -153,6 +154,20 @@ def test_extractive_answer_quotes_the_lede_and_the_best_sentence(embeddings) -> 
 def test_extractive_answer_prefers_the_kind_of_fact_asked_for(embeddings) -> None:  # type: ignore[no-untyped-def]
     text = extractive_answer("How much did the tram extension cost?", [TRAM], embeddings.embed_array)
     assert "207 million pounds [1]" in text
+
+
+def test_excerpts_take_the_best_sentences_with_their_lede_within_the_budget(embeddings) -> None:  # type: ignore[no-untyped-def]
+    later = _passage("tram:1", TRAM_TEXT, "Edinburgh trams reach Newhaven", n=1)
+    question = "How many pounds did it cost?"
+    tight = excerpts(question, [NATO, later, TRAM], embeddings.embed_array, budget=10)
+    # The best sentence (first of two equal ones: the earlier passage) and its article's lede;
+    # the NATO passage holds nothing that fits and is left out; numbers are the passages' own.
+    assert tight == [
+        (2, replace(later, text="… It cost about 207 million pounds. …")),
+        (3, replace(TRAM, text="The tram extension to Newhaven opened on Wednesday. …")),
+    ]
+    roomy = excerpts(question, [NATO, TRAM], embeddings.embed_array, budget=1000)
+    assert roomy == [(1, NATO), (2, TRAM)]  # everything fits: nothing is cut
 
 
 def test_embedding_cache_returns_the_same_vectors(embeddings) -> None:  # type: ignore[no-untyped-def]

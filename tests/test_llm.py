@@ -354,6 +354,28 @@ def test_real_fast_model_answers_through_invoke_stream_and_a_chain(fast_home: Pa
 @pytest.mark.slow
 @pytest.mark.llm
 @needs_fast_model
+def test_the_system_turn_is_evaluated_once_and_answers_stay_the_same(fast_home: Path) -> None:
+    """The system message's evaluation is kept between calls; whatever came before, the same
+    prompt gets the same answer (the rest is always evaluated from the end of the system turn)."""
+    from rag.llm import _load_llama
+
+    llm = build_chat_model("local", model="fast", home=fast_home, max_tokens=16, n_ctx=1024)
+    assert isinstance(llm, ChatLlamaCpp)
+    other = [QUESTION[0], HumanMessage("What is the capital of Italy?")]
+    first = llm.invoke(QUESTION).text
+    loaded = _load_llama(llm.model_path, llm.n_ctx, llm.n_threads)
+    head = loaded.head(QUESTION[0].text)
+    assert head and loaded.kept == head
+    assert "rome" in llm.invoke(other).text.lower()
+    assert llm.invoke(QUESTION).text == first  # after another question with the same system turn
+    assert llm.invoke("Say yes.").text  # no system message: a fresh context, nothing kept
+    assert loaded.kept == ()
+    assert llm.invoke(QUESTION).text == first
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+@needs_fast_model
 def test_prompt_longer_than_the_context_is_a_model_error(fast_home: Path) -> None:
     llm = build_chat_model("local", model="fast", home=fast_home, max_tokens=8, n_ctx=256)
     with pytest.raises(ModelError, match=r"exceed context window of 256"):
