@@ -34,6 +34,7 @@ def _open(home: Path, backend: str, models_home: Path) -> Any:
 def _instrument(store: Any, watch: Stopwatch) -> None:
     """Time the stages by wrapping this store's own methods (nothing else is changed)."""
     store.embeddings.embed_query = watch.wrap("embed_query", store.embeddings.embed_query)
+    store.nearest = watch.wrap("nearest", store.nearest)
     store.dense_search = watch.wrap("dense_search", store.dense_search)
     store.keyword_search = watch.wrap("keyword_search", store.keyword_search)
     store.passages = watch.wrap("fetch_passages", store.passages)

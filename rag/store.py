@@ -59,6 +59,7 @@ def _writer_is_gone(meta: dict[str, Any], now: float) -> bool:
     return False
 
 
+_BACKEND_KEY = "newsrag_embedding_backend"  # collection metadata: the backend that wrote the vectors
 _IN_BATCH = 500  # ids per SQL ``IN (...)`` (SQLite allows 999 parameters in older builds)
 
 
@@ -413,6 +414,18 @@ class NewsStore:
             else f"keyword-{_slug(chroma_url)}-{collection}.sqlite3"
         )
         self.keywords = KeywordIndex(self.home / index_name)
+        self.written_with: str | None = (self.chunks.metadata or {}).get(_BACKEND_KEY)
+        self._mix_warned = False
+        if self.written_with and self.written_with != self.embeddings.backend:
+            log.warning(
+                "collection %r holds %s embeddings and is read with %s ones: results may be a little "
+                "worse; set embedding_backend=%s (NEWSRAG_EMBEDDING_BACKEND) or ingest again into a new "
+                "collection",
+                collection,
+                self.written_with,
+                self.embeddings.backend,
+                self.written_with,
+            )
         self._infos: dict[str, ArticleInfo] | None = None
         self._last_sync = 0.0
         self._sync_lock = threading.Lock()
@@ -588,6 +601,7 @@ class NewsStore:
         """
         if not items:
             return
+        self._record_backend()
         for article, chunks in items:
             for ch in chunks:
                 want = chunk_id(article.id, ch.position)
@@ -629,6 +643,22 @@ class NewsStore:
                 for article, chunks in items
             }
         )
+
+    def _record_backend(self) -> None:
+        """Note in the collection which embedding backend writes its vectors (the first one does;
+        a later writer with another backend is warned, as a reader is in ``__init__``)."""
+        backend = self.embeddings.backend
+        if self.written_with is None:
+            self._call("metadata write", self.chunks.modify, metadata={_BACKEND_KEY: backend})
+            self.written_with = backend
+        elif self.written_with != backend and not self._mix_warned:
+            self._mix_warned = True
+            log.warning(
+                "adding %s embeddings to collection %r, whose vectors are %s ones",
+                backend,
+                self.collection_name,
+                self.written_with,
+            )
 
     def _write_chunks(
         self, items: Sequence[tuple[Article, list[Chunk]]], vectors: np.ndarray, replaced: list[str]

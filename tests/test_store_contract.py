@@ -195,3 +195,29 @@ def test_in_memory_filters_agree_with_chroma_where(tmp_path: Path, embeddings: M
     assert not Filters(until=date(2030, 1, 1)).admits(infos["undated"])  # a date bound drops undated
     assert not Filters().restricts() and Filters(sources=("x",)).restricts()
     store.close()
+
+
+def test_the_collection_remembers_which_embedding_backend_wrote_it(
+    any_store: NewsStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert any_store.written_with is None
+    _write(any_store, NATO)
+    mine = any_store.embeddings.backend
+    assert any_store.written_with == mine
+    other = "torch" if mine != "torch" else "onnx"
+    with caplog.at_level("WARNING", logger="rag.store"):
+        reader = NewsStore(
+            any_store.home,
+            collection="contract",
+            chroma_url=any_store.chroma_url,
+            embeddings=MiniLMEmbeddings(backend=other, home=any_store.home),  # type: ignore[arg-type]
+        )
+        assert reader.written_with == mine
+        reader._record_backend()  # what a write from this reader records: nothing, it warns
+        reader._record_backend()
+    assert f"holds {mine} embeddings and is read with {other} ones" in caplog.text
+    assert caplog.text.count(f"adding {other} embeddings") == 1
+    assert reader.chunks.metadata["newsrag_embedding_backend"] == mine
+    hits = reader.dense_search(any_store.embeddings.embed_query("threat from Russia"), 2)
+    assert hits[0][0].article_id == "nato"  # the collection still searches (cosine HNSW kept)
+    reader.close()
