@@ -63,6 +63,13 @@ def _best_guess(sample: bytes) -> str | None:
     if not results:
         return None
     least = min(m.chaos for m in results)
+    for name in _WESTERN:
+        # A Western code page that reads the bytes as cleanly as any other wins: short Western text
+        # gives too little for language scores to tell apart (they picked cp775 for a Latin-1
+        # "Crème brûlée ...", cp1250 for "crème": "crčme"), while Central European or Cyrillic
+        # text does not decode cleanly in cp1252 at all.
+        if any(m.encoding == name and m.chaos <= least for m in results):
+            return name
     pool = [m for m in results if m.chaos <= least + 0.1]
     top = max(m.coherence for m in pool)
     if top == 0.0 and _decodes(sample, "cp1252"):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest import Failure, LoadOptions, RawArticle, iter_input, parse_field_map
+from ingest.decoding import decode_bytes
 from ingest.loaders import count_inputs
 
 
@@ -49,6 +50,21 @@ def test_latin1_and_other_encodings_are_detected(tmp_path: Path) -> None:
     for name in ("cp1252.txt", "utf16.txt", "utf8bom.txt"):
         assert "£20,000" in by_name[name].text and "€5,000" in by_name[name].text, name
         assert by_name[name].title == "Mutu fined"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Crème brûlée and café au lait are sold at the market this week.", "latin-1"),
+        ("The price of a café crème in the old town rose to £4 this week.", "latin-1"),
+        ("Der Bürgermeister sagte, die Straßenbahn fährt ab Montag öfter.", "latin-1"),
+        ("Zażółć gęślą jaźń. Władze miasta ogłosiły, że nowa linia tramwajowa zostanie otwarta.", "cp1250"),
+        ("Příliš žluťoučký kůň úpěl ďábelské ódy. Městská rada schválila rozpočet.", "cp1250"),
+        ("Правительство объявило о новых мерах поддержки экономики на этой неделе.", "cp1251"),
+    ],
+)
+def test_short_legacy_texts_decode_to_their_own_letters(text: str, encoding: str) -> None:
+    assert decode_bytes(text.encode(encoding), "x.txt") == text
 
 
 @pytest.mark.data
