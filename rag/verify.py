@@ -266,13 +266,12 @@ class Verifier:
             for n in s.kept:
                 spans_for.setdefault(n, []).append(s.support[n])
             parts.append(_join(s.sep, with_markers(s.claim, s.kept), parts))
-        order = list(dict.fromkeys(n for s in sentences for n in s.kept))
         citations = []
-        for n in order:
+        for n, spans in spans_for.items():  # in the order the answer first cites them
             # One quote per source: from the first to the last span that supports a sentence citing
             # it, so every claim made from this source lies inside its quote.
-            start = min(span.start for span in spans_for[n])
-            end = max(span.end for span in spans_for[n])
+            start = min(span.start for span in spans)
+            end = max(span.end for span in spans)
             text = sources[n - 1].text
             citations.append(
                 Citation(n=n, passage=sources[n - 1], quote=text[start:end], quote_start=start, quote_end=end)
