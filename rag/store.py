@@ -224,7 +224,7 @@ class KeywordIndex:
         self.common_fraction = common_fraction
         self.common_floor = common_floor
         self._rows: int | None = None  # chunks in the index (cached: FTS5 counts by scanning)
-        self._found_in: dict[str, int] = {}  # term -> chunks holding it (cleared on writes)
+        self._found_in: dict[str, int] = {}  # term -> chunks holding it (cleared with _rows)
         self._version = -1  # the database's data_version when the two were counted
         self._lock = threading.RLock()
         try:
@@ -249,8 +249,7 @@ class KeywordIndex:
     def replace(self, rows_by_article: dict[str, tuple[str, list[tuple[str, int, str, str, str]]]]) -> None:
         """Replace whole articles: ``{id: (content_hash, [(chunk_id, day, source, title, text)])}``."""
         with self._lock:
-            self._rows = None
-            self._found_in.clear()
+            self._rows = None  # recount (and forget the terms' counts) at the next search
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._delete_rows(self._held(list(rows_by_article)))
@@ -276,8 +275,7 @@ class KeywordIndex:
         """Remove articles from the index."""
         ids = list(article_ids)
         with self._lock:
-            self._rows = None
-            self._found_in.clear()
+            self._rows = None  # recount (and forget the terms' counts) at the next search
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 held = self._held(ids)
@@ -601,12 +599,12 @@ class NewsStore:
         """
         if not items:
             return
-        self._record_backend()
         for article, chunks in items:
             for ch in chunks:
                 want = chunk_id(article.id, ch.position)
                 if ch.id != want or ch.article_id != article.id:
                     raise ValueError(f"chunk {ch.id!r} of article {article.id!r} should be {want!r}")
+        self._record_backend()
         ids = [a.id for a, _ in items]
         old = self.articles()
         writer = {"writer": f"{_HOST}:{os.getpid()}", "pending_since": time.time()}

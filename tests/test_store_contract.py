@@ -164,6 +164,7 @@ def test_chunk_ids_must_name_their_article_and_position(tmp_path: Path, embeddin
     with pytest.raises(ValueError, match="should be 'nato#0'"):
         store.write_articles([(NATO, bad)], embeddings.embed_array([c.embed_text for c in bad]))
     assert store.stats().articles == 0 and store.chunks.count() == 0
+    assert store.written_with is None and not store.chunks.metadata  # no trace of the refused batch
     store.close()
 
 
