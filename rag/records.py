@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 _WS = re.compile(r"\s+")
 
@@ -118,6 +119,20 @@ class Passage:
     dense_rank: int | None = None
     keyword_rank: int | None = None
 
+    def to_dict(self, n: int | None = None, *, text: bool = False) -> dict[str, Any]:
+        """The passage's article as JSON (``n``: its number in an answer; ``text``: with the passage)."""
+        out: dict[str, Any] = {} if n is None else {"n": n}
+        out |= {
+            "article_id": self.article_id,
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "source": self.source,
+            "url": self.url,
+        }
+        if text:
+            out["text"] = self.text
+        return out
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -128,6 +143,15 @@ class Citation:
     quote: str  # the supporting span, verbatim from passage.text
     quote_start: int  # offsets of the quote inside passage.text
     quote_end: int
+
+    def to_dict(self, *, passage: bool = False) -> dict[str, Any]:
+        """The citation as JSON: the passage's article, the quote and its offsets (``passage``:
+        with the passage's whole text, which the offsets index)."""
+        out = self.passage.to_dict(self.n)
+        out |= {"quote": self.quote, "quote_start": self.quote_start, "quote_end": self.quote_end}
+        if passage:
+            out["passage"] = self.passage.text
+        return out
 
 
 @dataclass
@@ -143,3 +167,16 @@ class Answer:
     standalone_question: str = ""  # the question after follow-up rewriting
     backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds: retrieve, first_token, generate, total
+
+    def to_dict(self, *, passages: bool = False) -> dict[str, Any]:
+        """The answer as JSON, the one shape that ``newsrag ask --json``, the chat's API and eval
+        use (``passages``: each citation also with its passage's text)."""
+        return {
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict(passage=passages) for c in self.citations],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "backend": self.backend,
+            "standalone_question": self.standalone_question,
+            "unsupported": self.unsupported,
+        }

@@ -65,7 +65,7 @@ def chat_app(
     home.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from rag.cli import main; main()", "chat", "--port", str(port), *args],
+        [sys.executable, "-c", "from cli import main; main()", "chat", "--port", str(port), *args],
         env=newsrag_env(home, **(settings or {})),
         cwd=home.parent,
         stdout=log,

@@ -16,9 +16,9 @@ from langchain_core.runnables import Runnable
 from typer.testing import CliRunner
 
 import rag
+from cli import app
 from rag.answering import LLMUnavailableWithSources
 from rag.api import NewsRAG
-from rag.cli import app
 from rag.errors import ConfigError, EmptyStoreError, ModelError
 from rag.records import Answer
 from rag.settings import Settings
@@ -165,7 +165,17 @@ def test_cli_ask_json(news: NewsStore) -> None:
     assert {"answer", "abstained", "citations", "timings"} <= set(data)
     assert data["abstained"] is False and "imminent military threat" in data["answer"]
     c = data["citations"][0]
-    assert set(c) == {"n", "article_id", "title", "published", "source", "url", "quote"}
+    assert set(c) == {
+        "n",
+        "article_id",
+        "title",
+        "published",
+        "source",
+        "url",
+        "quote",
+        "quote_start",
+        "quote_end",
+    }
     assert c["published"] == "2023-11-21" and c["source"] == "MIA"
     assert "imminent military threat" in c["quote"]
     assert data["timings"]["total"] > 0

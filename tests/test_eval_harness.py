@@ -464,7 +464,7 @@ def test_judge_verdicts_from_a_fake_model() -> None:
 def test_cli_eval_questions_and_compare(world: dict[str, Path], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from rag.cli import app
+    from cli import app
 
     runner = CliRunner()
     common = [

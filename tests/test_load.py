@@ -139,7 +139,7 @@ def test_50_concurrent_questions_while_ingesting(server: str, tmp_path: Path) ->
             [
                 sys.executable,
                 "-c",
-                "from rag.cli import main; main()",
+                "from cli import main; main()",
                 "ingest",
                 str(corpus),
                 "--no-progress",

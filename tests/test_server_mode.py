@@ -31,7 +31,7 @@ ARTIFACTS = REPO / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(chroma_binary() is None, reason="the chroma CLI is not installed")
 
-CLI = "from rag.cli import main; main()"
+CLI = "from cli import main; main()"
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from rag._cli_ask import answer_dict as cli_answer_dict
 from rag.api import NewsRAG
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
@@ -228,7 +227,7 @@ def test_ask_returns_the_cli_json_with_passages(samples: NewsStore) -> None:
     h, _ = _handlers(samples)
     out = h.ask(STOLTENBERG_Q)
     answer = NewsRAG(_settings(samples), store=samples).ask(STOLTENBERG_Q)
-    assert set(cli_answer_dict(answer)) <= set(out)
+    assert set(answer.to_dict()) <= set(out)
     assert out["abstained"] is False and out["answer"] == answer.text
     cite = out["citations"][0]
     assert cite["source"] == "MIA" and cite["title"].startswith(SAMPLE_TITLE)

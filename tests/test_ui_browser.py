@@ -55,7 +55,7 @@ ANSWER_TIMEOUT_MS = 180_000  # 2 shared cores: the first answer loads the embedd
 
 def _newsrag(*args: str) -> list[str]:
     """The ``newsrag`` console script, run from this checkout (installed or not)."""
-    return [sys.executable, "-c", "from rag.cli import main; main()", *args]
+    return [sys.executable, "-c", "from cli import main; main()", *args]
 
 
 def _wait_for_http(

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import ui
-from rag.cli import app
+from cli import app
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag.errors import ConfigError, EmptyStoreError, LLMUnavailableError, NewsragError
-from rag.records import Answer, Passage
+from rag.records import Answer
 from ui import render
 from ui.render import Turn
 from ui.uploads import display_input, parse_links, stage_uploads
@@ -83,29 +83,10 @@ def messages(turns: Sequence[Turn], pending: tuple[str, str] | None = None) -> l
     return msgs
 
 
-def _passage_dict(n: int, p: Passage) -> dict[str, Any]:
-    return {
-        "n": n,
-        "article_id": p.article_id,
-        "title": p.title,
-        "published": p.published.isoformat() if p.published else None,
-        "source": p.source,
-        "url": p.url,
-        "text": p.text,
-    }
-
-
 def answer_dict(answer: Answer) -> dict[str, Any]:
     """An answer as JSON: the object ``newsrag ask --json`` prints, each citation also with its
-    passage's text and the quote's offsets in it."""
-    from rag._cli_ask import answer_dict as cli_answer_dict
-
-    out = cli_answer_dict(answer)
-    for item, c in zip(out["citations"], answer.citations, strict=True):
-        item["passage"] = c.passage.text
-        item["quote_start"] = c.quote_start
-        item["quote_end"] = c.quote_end
-    return out
+    passage's text (which the quote's offsets index)."""
+    return answer.to_dict(passages=True)
 
 
 def report_markdown(
@@ -330,6 +311,6 @@ class ChatHandlers:
             out: dict[str, Any] = {"error": str(exc)}
             found = list(getattr(exc, "sources", None) or [])
             if found:
-                out["sources"] = [_passage_dict(n, p) for n, p in enumerate(found, start=1)]
+                out["sources"] = [p.to_dict(n, text=True) for n, p in enumerate(found, start=1)]
             return out
         return answer_dict(answer)

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rag._cli_ingest import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, _settings
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from
 
 if TYPE_CHECKING:
-    from rag.records import Answer, Citation, Passage
+    from rag import Answer, Passage
 
 BACKENDS = ("auto", "local", "openai", "extractive")
 
@@ -28,44 +28,6 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"{value!r} is not a date like 2023-11-21", param_hint=option) from exc
-
-
-def citation_dict(c: Citation) -> dict[str, Any]:
-    """A citation as the ``--json`` output shows it."""
-    p = c.passage
-    return {
-        "n": c.n,
-        "article_id": p.article_id,
-        "title": p.title,
-        "published": p.published.isoformat() if p.published else None,
-        "source": p.source,
-        "url": p.url,
-        "quote": c.quote,
-    }
-
-
-def _source_dict(n: int, p: Passage) -> dict[str, Any]:
-    return {
-        "n": n,
-        "article_id": p.article_id,
-        "title": p.title,
-        "published": p.published.isoformat() if p.published else None,
-        "source": p.source,
-        "url": p.url,
-    }
-
-
-def answer_dict(answer: Answer) -> dict[str, Any]:
-    """The ``--json`` output: answer, abstained, citations, timings (and a few extras)."""
-    return {
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "citations": [citation_dict(c) for c in answer.citations],
-        "timings": {k: round(v, 3) for k, v in answer.timings.items()},
-        "backend": answer.backend,
-        "standalone_question": answer.standalone_question,
-        "unsupported": answer.unsupported,
-    }
 
 
 def _meta(p: Passage) -> str:
@@ -126,15 +88,12 @@ def ask_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Ask a question; the answer cites the ingested articles, or says they don't answer it."""
-    from rag.answering import LLMUnavailableWithSources
-    from rag.api import NewsRAG
-    from rag.errors import ConfigError, NewsragError
-    from rag.records import Answer
+    from rag import Answer, ConfigError, LLMUnavailableWithSources, NewsRAG, NewsragError
 
     if backend is not None and backend not in BACKENDS:
         raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
     extra = {"llm.model": model, "llm.base_url": base_url, "retrieval.k": k}
-    settings = _settings(home, collection, chroma_url, **extra)
+    settings = settings_from(home, collection, chroma_url, **extra)
     rag = NewsRAG(settings)
     final: Answer | None = None
     try:
@@ -167,14 +126,14 @@ def ask_command(
         sys.stderr.write("\n")
     assert final is not None
     if as_json:
-        typer.echo(json.dumps(answer_dict(final), ensure_ascii=False))
+        typer.echo(json.dumps(final.to_dict(), ensure_ascii=False))
     else:
         _print_answer(final)
 
 
 def _fail_with_sources(exc: Any, as_json: bool) -> None:
     """The LLM is unreachable: say so, and still show what retrieval found."""
-    sources = [_source_dict(n, p) for n, p in enumerate(exc.sources, start=1)]
+    sources = [p.to_dict(n) for n, p in enumerate(exc.sources, start=1)]
     if as_json:
         typer.echo(json.dumps({"error": str(exc), "sources": sources}, ensure_ascii=False))
     else:

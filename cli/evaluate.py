@@ -50,7 +50,7 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _base_settings(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
+def _basesettings_from(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
     from pydantic import ValidationError
 
     from rag.settings import Settings
@@ -170,7 +170,7 @@ def run_command(
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    settings = _base_settings(home, chroma_url, collection)
+    settings = _basesettings_from(home, chroma_url, collection)
     try:
         overrides = parse_set(set_ or [])
         run = run_eval(
@@ -259,5 +259,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(eval_app, name="eval")
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m rag._cli_eval` for debugging
+if __name__ == "__main__":  # pragma: no cover - `python -m cli.evaluate` for debugging
     eval_app(sys.argv[1:])

@@ -1,4 +1,5 @@
-"""The ``newsrag`` command. Each command group lives in its own module and registers itself here."""
+"""The ``newsrag`` command: a client of the ``rag`` library, beside the chat page (``ui``) and the
+harness (``eval``). Each command group lives in its own module and registers itself here."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 import typer
 
-from rag import _cli_ask, _cli_chat, _cli_eval, _cli_ingest
+from cli import ask, chat, evaluate, ingest
 
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
@@ -24,10 +25,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_cli_ingest.register(app)  # ingest, stats, delete
-_cli_ask.register(app)  # ask
-_cli_eval.register(app)  # eval (run, compare, report)
-_cli_chat.register(app)  # chat (the web page)
+ingest.register(app)  # ingest, stats, delete
+ask.register(app)  # ask
+evaluate.register(app)  # eval (run, compare, report)
+chat.register(app)  # chat (the web page)
 
 
 def main() -> None:

@@ -8,56 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, open_store, settings_from
+
 if TYPE_CHECKING:
     from ingest import IngestReport
-    from rag.settings import Settings
-    from rag.store import NewsStore
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="State folder (default: NEWSRAG_HOME or .newsrag).")
-]
-CollectionOpt = Annotated[str | None, typer.Option("--collection", help="Chroma collection name.")]
-ChromaOpt = Annotated[
-    str | None, typer.Option("--chroma-url", help="http://host:port of a `chroma run` server.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-
-
-def _settings(home: Path | None, collection: str | None, chroma_url: str | None, **extra: Any) -> Settings:
-    """Settings from defaults, newsrag.toml and NEWSRAG_* with the flags on top (exit 2 if invalid)."""
-    from pydantic import ValidationError
-
-    from rag.settings import Settings
-
-    try:
-        base = Settings()
-        overrides: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
-        if home is not None:
-            overrides["home"] = home
-        if collection is not None:
-            overrides["collection"] = collection
-        if chroma_url is not None:
-            overrides["chroma_url"] = chroma_url
-        return base.with_overrides(overrides) if overrides else base
-    except (ValidationError, KeyError) as exc:
-        typer.echo(f"error: invalid settings: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-
-def _open_store(settings: Settings) -> NewsStore:
-    from rag.errors import StoreError
-    from rag.store import NewsStore
-
-    try:
-        return NewsStore.from_settings(settings)
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
 
 
 def ingest_command(
@@ -96,9 +54,9 @@ def ingest_command(
     extra: dict[str, Any] = {"chunk.max_tokens": max_tokens, "chunk.overlap_tokens": overlap}
     if allow_private_urls:
         extra["ingest.allow_private_urls"] = True
-    settings = _settings(home, collection, chroma_url, **extra)
+    settings = settings_from(home, collection, chroma_url, **extra)
     options = IngestOptions.from_settings(settings, prune=prune, fields=fields)
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         with _ProgressBar(enabled=progress, total=count_inputs(inputs, settings.ingest.max_file_mb)) as bar:
             report = ingest(inputs, store, options=options, progress=bar.update)
@@ -189,7 +147,7 @@ def stats_command(
     """What the collection holds: articles, chunks, sources, date range."""
     from rag.errors import StoreError
 
-    store = _open_store(_settings(home, collection, chroma_url))
+    store = open_store(settings_from(home, collection, chroma_url))
     try:
         stats = store.stats()
     except StoreError as exc:
@@ -227,7 +185,7 @@ def delete_command(
     """Remove articles and their chunks. Exit 1 if some ids were not found."""
     from rag.errors import StoreError
 
-    store = _open_store(_settings(home, collection, chroma_url))
+    store = open_store(settings_from(home, collection, chroma_url))
     try:
         known = store.articles(refresh=True)
         missing = [i for i in ids if i not in known]
@@ -253,7 +211,7 @@ def register(app: typer.Typer) -> None:
     app.command("delete")(delete_command)
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m rag._cli_ingest` for debugging
+if __name__ == "__main__":  # pragma: no cover - `python -m cli.ingest` for debugging
     standalone = typer.Typer(pretty_exceptions_enable=False)
     register(standalone)
     standalone(sys.argv[1:])

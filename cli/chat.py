@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag._cli_ingest import ChromaOpt, CollectionOpt, HomeOpt, _settings
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, settings_from
 
 BACKENDS = ("auto", "local", "openai", "extractive")
 
@@ -68,7 +68,7 @@ def chat_command(
         "ui.max_upload_mb": max_upload_mb,
         "llm.backend": backend,
     }
-    settings = _settings(home, collection, chroma_url, **extra)
+    settings = settings_from(home, collection, chroma_url, **extra)
 
     from ui import create_app, launch, launch_kwargs
 
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
     app.command("chat")(chat_command)
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m rag._cli_chat` for debugging
+if __name__ == "__main__":  # pragma: no cover - `python -m cli.chat` for debugging
     standalone = typer.Typer(pretty_exceptions_enable=False)
     register(standalone)
     standalone(sys.argv[1:])

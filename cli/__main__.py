@@ -1,0 +1,5 @@
+"""``python -m cli``: the same as the ``newsrag`` command."""
+
+from cli import main
+
+main()

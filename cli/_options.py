@@ -1,0 +1,53 @@
+"""Options and helpers that every ``newsrag`` command shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rag import NewsStore, Settings
+
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="State folder (default: NEWSRAG_HOME or .newsrag).")
+]
+CollectionOpt = Annotated[str | None, typer.Option("--collection", help="Chroma collection name.")]
+ChromaOpt = Annotated[
+    str | None, typer.Option("--chroma-url", help="http://host:port of a `chroma run` server.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def settings_from(
+    home: Path | None, collection: str | None, chroma_url: str | None, **extra: Any
+) -> Settings:
+    """Settings from defaults, newsrag.toml and NEWSRAG_* with the flags on top (exit 2 if invalid)."""
+    from pydantic import ValidationError
+
+    from rag import Settings
+
+    try:
+        base = Settings()
+        overrides: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+        if home is not None:
+            overrides["home"] = home
+        if collection is not None:
+            overrides["collection"] = collection
+        if chroma_url is not None:
+            overrides["chroma_url"] = chroma_url
+        return base.with_overrides(overrides) if overrides else base
+    except (ValidationError, KeyError) as exc:
+        typer.echo(f"error: invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def open_store(settings: Settings) -> NewsStore:
+    from rag import NewsStore, StoreError
+
+    try:
+        return NewsStore.from_settings(settings)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
