@@ -61,7 +61,7 @@ def main() -> None:
 
     report_peak_at_exit()
     if sys.argv[1:2] == ["cli"]:  # the real `newsrag` command, in this process
-        from rag.cli import main as newsrag
+        from cli import main as newsrag
 
         sys.argv = ["newsrag", *sys.argv[2:]]
         newsrag()
