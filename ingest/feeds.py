@@ -184,9 +184,11 @@ class FeedPoller:
         known = self.state.items(feed.url)
         current: dict[str, ItemRow] = {}
         changed: list[tuple[str, str, Any]] = []
-        failed: list[Failure] = (
-            [Failure(feed.url, parsed.skipped_reason(self.options.fetch))] if parsed.skipped else []
-        )
+        failed: list[Failure] = []
+        if parsed.skipped:
+            failed.append(Failure(feed.url, parsed.skipped_reason(self.options.fetch)))
+        if parsed.problem:
+            failed.append(Failure(feed.url, f"malformed feed ({parsed.problem}): no item counts as removed"))
         for entry in parsed.entries:
             key, fingerprint = entry_key(entry), _fingerprint(entry)
             old = known.get(key)
@@ -218,6 +220,8 @@ class FeedPoller:
         after = self.store.articles(refresh=True)
         arrived = [a for a in report.article_ids if a in after and before.get(a) != after[a].content_hash]
         still = {row.article_id for row in current.values()}
+        if parsed.problem:  # a truncated or broken document: what is missing may still be there
+            current = {**known, **current}
         gone = [k for k in known if k not in current]
         gone_ids = {known[k].article_id for k in gone} - still
         pruned = (

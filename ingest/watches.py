@@ -39,6 +39,7 @@ __all__ = [
     "match_articles",
     "post_webhook",
     "run_watches",
+    "score_articles",
     "write_digest",
 ]
 
@@ -169,23 +170,28 @@ def _summary(passage: Passage, topic: str) -> str:
     return sentence if len(sentence) <= _MAX_SUMMARY else sentence[: _MAX_SUMMARY - 1].rsplit(" ", 1)[0] + "…"
 
 
+def score_articles(
+    retriever: HybridRetriever, topic: str, article_ids: list[str]
+) -> list[tuple[DigestItem, float]]:
+    """Each of ``article_ids`` the search for ``topic`` finds, with its best chunk's dense cosine
+    similarity to the topic, in the retriever's (fused) order."""
+    if not article_ids:
+        return []
+    found = retriever.search(topic, k=len(article_ids), article_ids=article_ids, max_per_article=1)
+    out = []
+    for hit in found.articles:
+        best = max(hit.passages, key=lambda p: found.similarity.get(p.chunk_id, 0.0))
+        published = best.published.isoformat() if best.published else None
+        item = DigestItem(_summary(best, topic), hit.article_id, best.title, published, best.source, best.url)
+        out.append((item, found.similarity.get(best.chunk_id, 0.0)))
+    return out
+
+
 def match_articles(
     retriever: HybridRetriever, topic: str, article_ids: list[str], threshold: float = MATCH_THRESHOLD
 ) -> list[DigestItem]:
     """The articles among ``article_ids`` that are about ``topic``, best match first."""
-    if not article_ids:
-        return []
-    found = retriever.search(topic, k=len(article_ids), article_ids=article_ids, max_per_article=1)
-    items = []
-    for hit in found.articles:
-        best = max(hit.passages, key=lambda p: found.similarity.get(p.chunk_id, 0.0))
-        if found.similarity.get(best.chunk_id, 0.0) < threshold:
-            continue
-        published = best.published.isoformat() if best.published else None
-        items.append(
-            DigestItem(_summary(best, topic), hit.article_id, best.title, published, best.source, best.url)
-        )
-    return items
+    return [item for item, cosine in score_articles(retriever, topic, article_ids) if cosine >= threshold]
 
 
 def make_digest(

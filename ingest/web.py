@@ -158,14 +158,17 @@ def fetch(
                         raise InputError(url, f"HTTP {resp.status_code} {resp.reason_phrase} from {current}")
                     declared = int(resp.headers.get("content-length") or 0)
                     if declared > options.max_bytes:
-                        raise InputError(url, f"response is {declared / 1e6:.1f} MB, over the limit")
+                        raise InputError(
+                            url,
+                            f"response is {_size(declared)}, over the {_size(options.max_bytes)} size limit",
+                        )
                     chunks: list[bytes] = []
                     size = 0
                     for part in resp.iter_bytes():
                         size += len(part)
                         if size > options.max_bytes:
                             raise InputError(
-                                url, f"response exceeds {options.max_bytes / 1e6:.1f} MB (the size limit)"
+                                url, f"response exceeds {_size(options.max_bytes)} (the size limit)"
                             )
                         chunks.append(part)
                     return Fetched(
@@ -186,6 +189,10 @@ def fetch(
     finally:
         if own:
             client.close()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
 
 
 def is_feed(fetched: Fetched) -> bool:
@@ -253,6 +260,7 @@ class FeedEntries:
     site: str
     entries: list[Any]  # feedparser entries
     skipped: int = 0  # items past ``max_feed_items``
+    problem: str = ""  # why the feed is not well-formed (its items were read as far as possible)
 
     def skipped_reason(self, options: FetchOptions) -> str:
         """Why some items were not read."""
@@ -269,14 +277,22 @@ def parse_feed(fetched: Fetched, url: str, options: FetchOptions) -> FeedEntries
     Raises:
         InputError: the body is not a feed feedparser can read, or a broken one without items.
     """
+    from xml.sax import SAXException
+
     import feedparser
 
-    feed = feedparser.parse(fetched.body, response_headers={"content-location": fetched.url})
+    headers = {"content-location": fetched.url, "content-type": fetched.content_type or "application/xml"}
+    feed = feedparser.parse(fetched.body, response_headers=headers)
     if not feed.entries and (feed.get("bozo") or not feed.get("version")):
         raise InputError(url, f"not a readable RSS/Atom feed ({feed.get('bozo_exception') or 'no items'})")
     site = (feed.feed.get("title") or urlparse(fetched.url).hostname or "").strip()
     cap = options.max_feed_items
-    return FeedEntries(url, fetched.url, site, list(feed.entries[:cap]), max(0, len(feed.entries) - cap))
+    # Only broken XML is a problem; feedparser also flags a missing content type or a wrong charset.
+    trouble = feed.get("bozo_exception")
+    problem = str(trouble) if isinstance(trouble, SAXException) else ""
+    return FeedEntries(
+        url, fetched.url, site, list(feed.entries[:cap]), max(0, len(feed.entries) - cap), problem
+    )
 
 
 def entry_key(entry: Any) -> str:
