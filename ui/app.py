@@ -25,6 +25,7 @@ from ui import render
 from ui._auth import RequireLogin, parse_auth
 from ui.handlers import ChatHandlers
 from ui.uploads import UPLOAD_SUFFIXES
+from ui.watches import watches_html
 
 if TYPE_CHECKING:
     from rag.api import NewsRAG
@@ -158,6 +159,8 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
                     )
                     add = gr.Button("Add to the collection", variant="primary", elem_id="nr-add-button")
                     report = gr.Markdown(elem_id="nr-report")
+                with gr.Accordion("Watches", open=False, elem_id="nr-watches-box"):
+                    watches = gr.HTML(elem_id="nr-watches")
             with gr.Column(scale=6, min_width=400):
                 chatbot = gr.Chatbot(
                     elem_id="nr-chat",
@@ -204,6 +207,9 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
 
         refresh_outputs = [collection, source_filter, chatbot, add_box]
         demo.load(handlers.refresh, None, refresh_outputs, api_visibility="private")
+        demo.load(
+            lambda: watches_html(settings.home, settings.collection), None, watches, api_visibility="private"
+        )
         add.click(
             _with_progress(handlers.add_articles),
             [upload, links],
