@@ -198,7 +198,9 @@ def make_digest(
     state: FeedState, retriever: HybridRetriever, watch: WatchRow, since: float, now: float
 ) -> Digest:
     """The watch's digest of the articles that arrived after ``since``."""
-    items = match_articles(retriever, watch.topic, state.arrivals(since))
+    stored = retriever.store.articles()
+    arrived = [a for a in state.arrivals(since) if a in stored]  # not those pruned since
+    items = match_articles(retriever, watch.topic, arrived)
     return Digest(watch.name, watch.topic, since, now, items)
 
 
