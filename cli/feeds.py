@@ -135,7 +135,7 @@ def poll_command(
     failed = False
     try:
         while True:
-            failed = _round(poller, settings, everything, progress, as_json) or failed
+            failed = _round(poller, settings, everything, progress, as_json, idle_report=once) or failed
             if once:
                 break
             _sleep_until_due(poller)
@@ -157,14 +157,17 @@ def _sleep_until_due(poller: FeedPoller) -> None:
     time.sleep(max(1.0, wait))
 
 
-def _round(poller: FeedPoller, settings: Settings, everything: bool, progress: bool, as_json: bool) -> bool:
-    """Poll the due feeds, then run the watches; True when a feed failed."""
+def _round(
+    poller: FeedPoller, settings: Settings, everything: bool, progress: bool, as_json: bool, idle_report: bool
+) -> bool:
+    """Poll the due feeds, then run the watches; True when a feed failed. With nothing due, say so
+    only when ``idle_report`` (``--once``)."""
     from ingest.watches import run_watches
 
     feeds = poller.due(everything)
     if not feeds:
-        if as_json:
-            typer.echo(json.dumps([]))
+        if idle_report:
+            typer.echo(json.dumps([]) if as_json else "no feed is due (--all polls them all now)")
         return False
     with _FeedProgress(progress, len(feeds)) as bar:
         results = poller.poll(feeds, bar.update)

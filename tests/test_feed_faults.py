@@ -207,3 +207,24 @@ def test_a_poll_killed_mid_way_leaves_state_that_the_next_poll_completes(tmp_pat
     state = FeedState(state_path(home, "killed"))
     assert len(state.items(result["url"])) == 2 and state.feeds()[0].failures == 0
     state.close()
+
+
+@pytest.mark.slow
+def test_the_foreground_scheduler_polls_when_due_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NEWSRAG_HOME": str(tmp_path / "home")}
+    cli = [sys.executable, "-m", "cli"]
+    with FeedServer() as server:
+        server.feeds["/a.xml"] = [item("s1", "library")]
+        url = server.url("/a.xml")
+        subprocess.run([*cli, "feeds", "add", url, "--every", "1s"], env=env, check=True, capture_output=True)
+        args = ["feeds", "poll", "--json", "--allow-private-urls", "--no-progress"]
+        proc = subprocess.Popen([*cli, *args], env=env, stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while server.not_modified < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    rounds = [json.loads(line) for line in out.splitlines()]
+    assert [r["status"] for (r,) in rounds[:3]] == [200, 304, 304]
+    assert rounds[0][0]["added"] == 1
