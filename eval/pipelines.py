@@ -147,19 +147,4 @@ def build_newsrag(settings: Settings, chat_model: Any | None = None) -> Any:
 
 def article_texts(store: NewsStore) -> dict[str, str]:
     """Every stored article's title and text, rebuilt from its chunks (for ``--without-gold``)."""
-    infos = store.articles()
-    pieces: dict[str, list[tuple[int, str]]] = {aid: [] for aid in infos}
-    offset, batch = 0, 2000
-    while True:
-        got = store.chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
-        ids = got["ids"]
-        for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
-            aid = str(meta.get("article_id", "")) if meta else ""
-            if aid in pieces:
-                pieces[aid].append((int(meta.get("position", 0)), doc or ""))
-        if len(ids) < batch:
-            break
-        offset += batch
-    return {
-        aid: infos[aid].title + "\n" + "\n".join(t for _, t in sorted(parts)) for aid, parts in pieces.items()
-    }
+    return {info.id: text for info, text in store.article_texts()}

@@ -229,12 +229,10 @@ class _Run:
 
     def flush(self) -> None:
         if self.batch:
-            texts = [c.embed_text for _, chunks in self.batch for c in chunks]
-            vectors = self.store.embeddings.embed_array(texts)
-            self.store.write_articles(self.batch, vectors)
+            self.store.write_articles(self.batch)
             for article, chunks in self.batch:
                 self.stored[article.id] = _info(article, len(chunks))
-            self.report.chunks_added += len(texts)
+                self.report.chunks_added += len(chunks)
             self.batch = []
             self.batch_ids.clear()
             self.batch_chunks = 0
