@@ -27,9 +27,7 @@ for _name, _value in (
 def _ingest(args: argparse.Namespace) -> dict[str, object]:
     from bench._measure import Stopwatch, self_peak_rss_mb
     from ingest import IngestOptions, ingest
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.settings import Settings
-    from rag.store import NewsStore
+    from rag import MiniLMEmbeddings, NewsStore, Settings
 
     t0 = time.perf_counter()
     embeddings = MiniLMEmbeddings(batch_size=args.batch_size, backend=args.backend, home=args.models_home)

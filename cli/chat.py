@@ -56,8 +56,7 @@ def chat_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Open the chat page in your browser: ask, follow citations, add articles."""
-    from rag.api import NewsRAG
-    from rag.errors import ConfigError, NewsragError
+    from rag import ConfigError, NewsRAG, NewsragError
 
     if backend is not None and backend not in BACKENDS:
         raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")

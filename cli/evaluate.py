@@ -53,7 +53,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _basesettings_from(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
     from pydantic import ValidationError
 
-    from rag.settings import Settings
+    from rag import Settings
 
     overrides: dict[str, Any] = {}
     if home is not None:
@@ -165,7 +165,7 @@ def run_command(
 ) -> None:
     """Run QUESTIONS through newsrag; write per-question JSONL, summary.json, report.md and report.html."""
     from eval.harness import parse_set, run_eval
-    from rag.errors import ConfigError, InputError, NewsragError
+    from rag import ConfigError, InputError, NewsragError
 
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -218,7 +218,7 @@ def compare_command(
 ) -> None:
     """Metrics of runs side by side with deltas, and the questions whose outcome changed."""
     from eval.compare import compare_runs, render_compare_markdown
-    from rag.errors import NewsragError
+    from rag import NewsragError
 
     try:
         cmp = compare_runs(*runs)
@@ -241,7 +241,7 @@ def report_command(
     """Write a run's report.md and report.html again (e.g. for an interrupted run)."""
     from eval.harness import load_run
     from eval.report import write_reports
-    from rag.errors import NewsragError
+    from rag import NewsragError
 
     try:
         run = load_run(run_dir)

@@ -45,7 +45,7 @@ def ingest_command(
 ) -> None:
     """Add articles: files, folders, JSON/JSONL/CSV records, web pages and RSS/Atom feeds."""
     from ingest import IngestOptions, count_inputs, ingest, parse_field_map
-    from rag.errors import NewsragError
+    from rag import NewsragError
 
     try:
         fields = parse_field_map(field or [])
@@ -145,7 +145,7 @@ def stats_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """What the collection holds: articles, chunks, sources, date range."""
-    from rag.errors import StoreError
+    from rag import StoreError
 
     store = open_store(settings_from(home, collection, chroma_url))
     try:
@@ -183,7 +183,7 @@ def delete_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Remove articles and their chunks. Exit 1 if some ids were not found."""
-    from rag.errors import StoreError
+    from rag import StoreError
 
     store = open_store(settings_from(home, collection, chroma_url))
     try:

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.questions import Question
-from rag.errors import NewsragError
-from rag.records import Answer, Passage
-from rag.settings import Settings
+from rag import Answer, NewsragError, Passage, Settings
 
 if TYPE_CHECKING:
-    from rag.store import NewsStore
+    from rag import NewsStore
 
 __all__ = ["NewsragPipeline", "Pipeline", "Retrieved", "article_texts", "build_newsrag"]
 
@@ -140,7 +138,7 @@ class NewsragPipeline(Pipeline):
 
 def build_newsrag(settings: Settings, chat_model: Any | None = None) -> Any:
     """``rag.NewsRAG`` for the settings (imported late: it is heavy to import)."""
-    from rag.api import NewsRAG
+    from rag import NewsRAG
 
     return NewsRAG(settings, chat_model=chat_model)
 

@@ -30,11 +30,10 @@ from ingest.documents import RawArticle
 from ingest.loaders import LoadOptions, is_url, iter_input
 from ingest.report import Failure, IngestReport, Progress
 from ingest.web import FetchOptions
-from rag.records import Article, Chunk
+from rag import Article, Chunk
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
-    from rag.store import NewsStore
+    from rag import NewsStore, Settings
 
 __all__ = ["IngestOptions", "ingest", "ingest_paths", "make_article"]
 
@@ -264,7 +263,7 @@ def _under(origin: str, root: str) -> bool:
 
 
 def _info(article: Article, n_chunks: int) -> Any:
-    from rag.records import ArticleInfo
+    from rag import ArticleInfo
 
     return ArticleInfo(
         id=article.id,

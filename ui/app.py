@@ -27,8 +27,7 @@ from ui.handlers import ChatHandlers
 from ui.uploads import UPLOAD_SUFFIXES
 
 if TYPE_CHECKING:
-    from rag.api import NewsRAG
-    from rag.settings import Settings
+    from rag import NewsRAG, Settings
 
 __all__ = ["create_app", "launch", "launch_kwargs"]
 
