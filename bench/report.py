@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -233,14 +234,19 @@ def targets(res: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _file_name(path: Any) -> str:
+    """A data file as the report names it: its name alone (the folder is the reader's machine's)."""
+    return Path(str(path)).name if path else ""
+
+
 def markdown(res: Mapping[str, Any]) -> str:
     """The whole report: what ran, the figures, the targets."""
     meta = res.get("meta", {})
     lines = [
         f"Run {meta.get('started')} on {meta.get('cores')} cores (load average at start "
         f"{meta.get('load_average')}), commit {meta.get('commit')}, default embedding backend "
-        f"`{meta.get('default_backend')}`, corpus `{meta.get('corpus')}`"
-        + (f", large corpus `{meta.get('growth_corpus')}`" if meta.get("growth_corpus") else "")
+        f"`{meta.get('default_backend')}`, corpus `{_file_name(meta.get('corpus'))}`"
+        + (f", large corpus `{_file_name(meta.get('growth_corpus'))}`" if meta.get("growth_corpus") else "")
         + f", {meta.get('questions')} questions. Steps: {', '.join(meta.get('steps', []))}.",
         "",
         "| Step | Measure | Value |",

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 EMPTY_HINT = (
     "Open **Add articles** on the left to upload files or paste links, "
-    "or run `newsrag ingest samples/` in a terminal, then ask again."
+    "or run `newsrag ingest --samples` in a terminal, then ask again."
 )
 LLM_HINT = 'Start the model server, or set `llm.backend = "extractive"` to answer without a language model.'
 
