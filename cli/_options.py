@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -18,6 +18,13 @@ ChromaOpt = Annotated[
     str | None, typer.Option("--chroma-url", help="http://host:port of a `chroma run` server.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+BackendOpt = Annotated[
+    Literal["auto", "local", "openai", "extractive"] | None,  # rag.Settings' llm.backend
+    typer.Option(
+        "--backend",
+        help="The generator: auto (local if installed, else extractive), local, openai, extractive.",
+    ),
+]
 
 
 def settings_from(

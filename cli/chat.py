@@ -14,9 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, settings_from
-
-BACKENDS = ("auto", "local", "openai", "extractive")
+from cli._options import BackendOpt, ChromaOpt, CollectionOpt, HomeOpt, settings_from
 
 
 def _is_loopback(host: str) -> bool:
@@ -42,12 +40,7 @@ def chat_command(
             help="Require a login, user:password (default: ui.auth; NEWSRAG_UI__AUTH keeps it out of ps).",
         ),
     ] = None,
-    backend: Annotated[
-        str | None,
-        typer.Option(
-            "--backend", help="auto (local if installed, else extractive), local, openai, extractive"
-        ),
-    ] = None,
+    backend: BackendOpt = None,
     max_upload_mb: Annotated[
         float | None, typer.Option("--max-upload-mb", min=0.01, help="Largest file the page accepts.")
     ] = None,
@@ -58,8 +51,6 @@ def chat_command(
     """Open the chat page in your browser: ask, follow citations, add articles."""
     from rag import ConfigError, NewsRAG, NewsragError
 
-    if backend is not None and backend not in BACKENDS:
-        raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
     extra: dict[str, Any] = {
         "ui.host": host,
         "ui.port": port,

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from cli._options import BackendOpt
+
 if TYPE_CHECKING:
     from eval.harness import EvalRun
 
@@ -50,7 +52,7 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _basesettings_from(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
+def _base_settings(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
     from pydantic import ValidationError
 
     from rag import Settings
@@ -126,10 +128,7 @@ def run_command(
     k: Annotated[
         int | None, typer.Option("--k", help="Passages given to the generator (retrieval.k).")
     ] = None,
-    backend: Annotated[
-        str | None,
-        typer.Option("--backend", help="Generator: auto, local, openai or extractive (llm.backend)."),
-    ] = None,
+    backend: BackendOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
     set_: Annotated[
         list[str] | None,
@@ -170,7 +169,7 @@ def run_command(
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    settings = _basesettings_from(home, chroma_url, collection)
+    settings = _base_settings(home, chroma_url, collection)
     try:
         overrides = parse_set(set_ or [])
         run = run_eval(
