@@ -42,10 +42,9 @@ def _instrument(store: Any, watch: Stopwatch) -> None:
 def retrieval(home: Path, backend: str, models_home: Path, questions: list[Question]) -> dict[str, Any]:
     """Each question through newsrag's retriever with its quiz date as ``as_of``: dense only, then
     hybrid (dense + BM25, fused), with p50/p95 of the whole search and of each stage."""
-    from rag import HybridRetriever
+    from rag import NewsRAG
 
     settings = _settings(models_home, backend)
-    r = settings.retrieval
     store = _open(home, backend, models_home)
     watch = Stopwatch()
     _instrument(store, watch)
@@ -53,18 +52,8 @@ def retrieval(home: Path, backend: str, models_home: Path, questions: list[Quest
     try:
         canonical = canonical_ids(store)
         for mode, hybrid in (("dense", False), ("hybrid", True)):
-            retriever = HybridRetriever(
-                store,
-                k=r.k,
-                fetch_k=r.fetch_k,
-                hybrid=hybrid,
-                rrf_k=r.rrf_k,
-                dense_weight=r.dense_weight,
-                keyword_weight=r.keyword_weight,
-                max_per_article=r.max_per_article,
-                recency_window_days=r.recency_window_days,
-                recency_half_life_days=r.recency_half_life_days,
-            )
+            # The retriever users run, built by the same public factory, with only fusion switched.
+            retriever = NewsRAG(settings.with_overrides({"retrieval.hybrid": hybrid}), store=store).retriever
             for q in questions[:WARMUP]:
                 retriever.search(q.question, as_of=q.date)
             watch.take()
