@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from cli import ask, chat, evaluate, ingest
+from cli import ask, chat, evaluate, feeds, ingest, watches
 
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
@@ -29,6 +29,8 @@ ingest.register(app)  # ingest, stats, delete
 ask.register(app)  # ask
 evaluate.register(app)  # eval (run, compare, report)
 chat.register(app)  # chat (the web page)
+feeds.register(app)  # feeds (add, list, remove, poll)
+watches.register(app)  # watches (add, list, remove, digest)
 
 
 def main() -> None:
