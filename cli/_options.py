@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +19,40 @@ ChromaOpt = Annotated[
     str | None, typer.Option("--chroma-url", help="http://host:port of a `chroma run` server.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+BACKENDS = ("auto", "local", "openai", "extractive")
+BackendOpt = Annotated[
+    str | None,
+    typer.Option("--backend", help="auto (local if installed, else extractive), local, openai, extractive"),
+]
+HostOpt = Annotated[
+    str | None, typer.Option("--host", help="Address to listen on (default: ui.host, 127.0.0.1).")
+]
+PortOpt = Annotated[
+    int | None, typer.Option("--port", min=1, max=65535, help="Port (default: ui.port, 7860).")
+]
+AuthOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--auth",
+        help="Require a login, user:password (default: ui.auth; NEWSRAG_UI__AUTH keeps it out of ps).",
+    ),
+]
+
+
+def check_backend(backend: str | None) -> None:
+    """Exit 2 on a backend name that is not one of :data:`BACKENDS`."""
+    if backend is not None and backend not in BACKENDS:
+        raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only answers this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def settings_from(
