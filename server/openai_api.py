@@ -69,6 +69,9 @@ class _Refusal(Exception):
     def body(self) -> dict[str, Any]:
         return {"error": {"message": str(self), "type": self.kind, "code": None, **self.extra}}
 
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status)
+
 
 def model_ids(api: NewsRAG) -> dict[str, str]:
     """Model id -> backend: ``newsrag`` is the server's own backend, ``newsrag-<backend>`` each
@@ -184,10 +187,14 @@ def _parse(body: Any, api: NewsRAG) -> tuple[_ChatRequest, str]:
         raise _Refusal(400, f"bad request field {where!r}: {first['msg']}") from exc
     models = model_ids(api)
     if req.model not in models:
-        raise _Refusal(
-            404, f"unknown model {req.model!r}: use one of {', '.join(models)}", code="model_not_found"
-        )
+        raise _unknown_model(req.model, api)
     return req, models[req.model]
+
+
+def _unknown_model(name: str, api: NewsRAG) -> _Refusal:
+    return _Refusal(
+        404, f"unknown model {name!r}: use one of {', '.join(model_ids(api))}", code="model_not_found"
+    )
 
 
 def chat_router(api: NewsRAG) -> APIRouter:
@@ -202,6 +209,13 @@ def chat_router(api: NewsRAG) -> APIRouter:
         ]
         return {"object": "list", "data": data}
 
+    @router.get("/models/{model}", response_model=None)
+    def model(model: str) -> JSONResponse:
+        found = {m["id"]: m for m in models()["data"]}
+        if model not in found:
+            return _unknown_model(model, api).response()
+        return JSONResponse(found[model])
+
     @router.post("/chat/completions", response_model=None)
     async def completions(request: Request) -> JSONResponse | StreamingResponse:
         from starlette.concurrency import run_in_threadpool
@@ -209,7 +223,7 @@ def chat_router(api: NewsRAG) -> APIRouter:
         try:
             body = await request.json()
         except ValueError:
-            return JSONResponse(_Refusal(400, "the request body is not JSON").body(), status_code=400)
+            return _Refusal(400, "the request body is not JSON").response()
         try:
             req, backend = _parse(body, api)
             cid = f"chatcmpl-{uuid.uuid4().hex}"
@@ -218,7 +232,7 @@ def chat_router(api: NewsRAG) -> APIRouter:
                 return StreamingResponse(_stream(api, req, backend, cid), media_type="text/event-stream")
             answer = await run_in_threadpool(_answer, api, req, backend)
         except _Refusal as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
+            return exc.response()
         return JSONResponse(_completion(cid, req.model, answer))
 
     return router

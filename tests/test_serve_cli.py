@@ -4,9 +4,12 @@ from (an article rebuilt from its chunks, who passes the key check), without a r
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import openai
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -82,3 +85,29 @@ def test_keys_guard_v1_and_mcp_but_not_the_page() -> None:
 
 def test_without_keys_or_login_everything_is_open() -> None:
     assert _guarded(frozenset()).get("/v1/models").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def empty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The whole ``newsrag serve`` app in this process, over an empty collection."""
+    from rag import NewsRAG, Settings
+    from server import create_server_app
+
+    settings = Settings(home=tmp_path_factory.mktemp("empty"), llm={"backend": "extractive"})
+    api = NewsRAG(settings)
+    with TestClient(create_server_app(api, settings)) as client:
+        yield client
+    api.close()
+
+
+def test_an_empty_collection_is_an_error_naming_the_ingest_command(empty_app: TestClient) -> None:
+    ai = openai.OpenAI(base_url="http://testserver/v1", api_key="none", http_client=empty_app, max_retries=0)
+    messages: Any = [{"role": "user", "content": "What did Stoltenberg say?"}]
+    with pytest.raises(openai.InternalServerError, match="newsrag ingest samples/") as caught:
+        ai.chat.completions.create(model="newsrag", messages=messages)
+    assert caught.value.status_code == 503
+    with pytest.raises(openai.APIError, match="is empty: add articles first"):
+        list(ai.chat.completions.create(model="newsrag", messages=messages, stream=True))
+    assert ai.models.retrieve("newsrag-extractive").owned_by == "newsrag (extractive)"
+    with pytest.raises(openai.NotFoundError, match="unknown model 'gpt-4o'"):
+        ai.models.retrieve("gpt-4o")
