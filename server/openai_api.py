@@ -18,6 +18,8 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import date
 from typing import Any, Literal
 
@@ -27,9 +29,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rag import Answer, ConfigError, NewsRAG, NewsragError
 
-__all__ = ["SOURCES_HEADING", "chat_router", "model_ids"]
+__all__ = ["SOURCES_HEADING", "chat_router", "model_ids", "reply_text"]
 
 SOURCES_HEADING = "\n\n**Sources**\n"
+KEEPALIVE_SECONDS = 10.0  # while a stream's answer is written and checked, an SSE comment this often
 _WORDS = re.compile(r"\S+\s*")
 
 
@@ -157,24 +160,30 @@ def _chunk(
     }
 
 
-def body_event(body: dict[str, Any]) -> str:
+def _event(body: dict[str, Any]) -> str:
     """One server-sent event carrying ``body`` as JSON."""
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
 def _stream(api: NewsRAG, req: _ChatRequest, backend: str, cid: str) -> Iterator[str]:
     """The SSE events of a streamed completion (a sync generator: Starlette runs it in a thread)."""
-    yield body_event(_chunk(cid, req.model, {"role": "assistant", "content": ""}))
-    try:
-        answer = _answer(api, req, backend)
-    except _Refusal as exc:
-        yield body_event(exc.body())
-        yield "data: [DONE]\n\n"
-        return
+    yield _event(_chunk(cid, req.model, {"role": "assistant", "content": ""}))
+    with ThreadPoolExecutor(1, thread_name_prefix="newsrag-answer") as pool:
+        pending = pool.submit(_answer, api, req, backend)
+        while True:
+            try:
+                answer = pending.result(timeout=KEEPALIVE_SECONDS)
+                break
+            except FutureTimeout:
+                yield ": checking the answer against its sources\n\n"  # a comment keeps proxies patient
+            except _Refusal as exc:
+                yield _event(exc.body())
+                yield "data: [DONE]\n\n"
+                return
     for word in _WORDS.findall(reply_text(answer)):
-        yield body_event(_chunk(cid, req.model, {"content": word}))
+        yield _event(_chunk(cid, req.model, {"content": word}))
     full = _completion(cid, req.model, answer)
-    yield body_event(_chunk(cid, req.model, {}, "stop") | {k: full[k] for k in ("citations", "newsrag")})
+    yield _event(_chunk(cid, req.model, {}, "stop") | {k: full[k] for k in ("citations", "newsrag")})
     yield "data: [DONE]\n\n"
 
 

@@ -88,7 +88,7 @@ def test_without_keys_or_login_everything_is_open() -> None:
 
 
 @pytest.fixture(scope="module")
-def empty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Any]]:
     """The whole ``newsrag serve`` app in this process, over an empty collection."""
     from rag import NewsRAG, Settings
     from server import create_server_app
@@ -96,12 +96,12 @@ def empty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(home=tmp_path_factory.mktemp("empty"), llm={"backend": "extractive"})
     api = NewsRAG(settings)
     with TestClient(create_server_app(api, settings)) as client:
-        yield client
+        yield client, api
     api.close()
 
 
-def test_an_empty_collection_is_an_error_naming_the_ingest_command(empty_app: TestClient) -> None:
-    ai = openai.OpenAI(base_url="http://testserver/v1", api_key="none", http_client=empty_app, max_retries=0)
+def test_an_empty_collection_is_an_error_naming_the_ingest_command(empty: tuple[TestClient, Any]) -> None:
+    ai = openai.OpenAI(base_url="http://testserver/v1", api_key="none", http_client=empty[0], max_retries=0)
     messages: Any = [{"role": "user", "content": "What did Stoltenberg say?"}]
     with pytest.raises(openai.InternalServerError, match="newsrag ingest samples/") as caught:
         ai.chat.completions.create(model="newsrag", messages=messages)
@@ -111,3 +111,27 @@ def test_an_empty_collection_is_an_error_naming_the_ingest_command(empty_app: Te
     assert ai.models.retrieve("newsrag-extractive").owned_by == "newsrag (extractive)"
     with pytest.raises(openai.NotFoundError, match="unknown model 'gpt-4o'"):
         ai.models.retrieve("gpt-4o")
+
+
+def test_a_slow_stream_sends_keepalive_comments_until_the_answer(
+    empty: tuple[TestClient, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from server import openai_api
+
+    client, api = empty
+    real_ask = api.ask
+
+    def slow_ask(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return real_ask(*args, **kwargs)
+
+    monkeypatch.setattr(openai_api, "KEEPALIVE_SECONDS", 0.1)
+    monkeypatch.setattr(api, "ask", slow_ask)
+    body = {"model": "newsrag", "stream": True, "messages": [{"role": "user", "content": "Who?"}]}
+    lines = client.post("/v1/chat/completions", json=body).text.split("\n\n")
+    comments = [x for x in lines if x.startswith(": checking the answer")]
+    assert lines[0].startswith("data: ") and '"role": "assistant"' in lines[0]
+    assert len(comments) >= 2 and lines.index(comments[-1]) < len(lines) - 3
+    assert "is empty: add articles first" in lines[-3] and lines[-2] == "data: [DONE]"
