@@ -30,6 +30,9 @@ HostOpt = Annotated[
 PortOpt = Annotated[
     int | None, typer.Option("--port", min=1, max=65535, help="Port (default: ui.port, 7860).")
 ]
+MaxUploadOpt = Annotated[
+    float | None, typer.Option("--max-upload-mb", min=0.01, help="Largest file the page accepts.")
+]
 AuthOpt = Annotated[
     str | None,
     typer.Option(
@@ -37,6 +40,28 @@ AuthOpt = Annotated[
         help="Require a login, user:password (default: ui.auth; NEWSRAG_UI__AUTH keeps it out of ps).",
     ),
 ]
+
+
+def web_settings(
+    home: Path | None,
+    collection: str | None,
+    chroma_url: str | None,
+    host: str | None,
+    port: int | None,
+    auth: str | None,
+    max_upload_mb: float | None,
+    backend: str | None,
+) -> Settings:
+    """The settings of a command that serves the chat page (``chat``, ``serve``), flags on top."""
+    check_backend(backend)
+    extra = {
+        "ui.host": host,
+        "ui.port": port,
+        "ui.auth": auth,
+        "ui.max_upload_mb": max_upload_mb,
+        "llm.backend": backend,
+    }
+    return settings_from(home, collection, chroma_url, **extra)
 
 
 def check_backend(backend: str | None) -> None:

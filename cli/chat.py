@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
 
 import typer
 
@@ -20,10 +19,10 @@ from cli._options import (
     CollectionOpt,
     HomeOpt,
     HostOpt,
+    MaxUploadOpt,
     PortOpt,
-    check_backend,
     is_loopback,
-    settings_from,
+    web_settings,
 )
 
 
@@ -32,9 +31,7 @@ def chat_command(
     port: PortOpt = None,
     auth: AuthOpt = None,
     backend: BackendOpt = None,
-    max_upload_mb: Annotated[
-        float | None, typer.Option("--max-upload-mb", min=0.01, help="Largest file the page accepts.")
-    ] = None,
+    max_upload_mb: MaxUploadOpt = None,
     home: HomeOpt = None,
     collection: CollectionOpt = None,
     chroma_url: ChromaOpt = None,
@@ -43,15 +40,7 @@ def chat_command(
     from rag.api import NewsRAG
     from rag.errors import ConfigError, NewsragError
 
-    check_backend(backend)
-    extra: dict[str, Any] = {
-        "ui.host": host,
-        "ui.port": port,
-        "ui.auth": auth,
-        "ui.max_upload_mb": max_upload_mb,
-        "llm.backend": backend,
-    }
-    settings = settings_from(home, collection, chroma_url, **extra)
+    settings = web_settings(home, collection, chroma_url, host, port, auth, max_upload_mb, backend)
 
     from ui import create_app, launch, launch_kwargs
 

@@ -9,7 +9,6 @@ from ``NEWSRAG_API_KEYS``; browsers with the chat's login. Exit codes: 0 stopped
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import typer
 
@@ -20,10 +19,10 @@ from cli._options import (
     CollectionOpt,
     HomeOpt,
     HostOpt,
+    MaxUploadOpt,
     PortOpt,
-    check_backend,
     is_loopback,
-    settings_from,
+    web_settings,
 )
 
 
@@ -32,6 +31,7 @@ def serve_command(
     port: PortOpt = None,
     auth: AuthOpt = None,
     backend: BackendOpt = None,
+    max_upload_mb: MaxUploadOpt = None,
     home: HomeOpt = None,
     collection: CollectionOpt = None,
     chroma_url: ChromaOpt = None,
@@ -41,9 +41,7 @@ def serve_command(
 
     from rag import ConfigError, NewsRAG
 
-    check_backend(backend)
-    extra: dict[str, Any] = {"ui.host": host, "ui.port": port, "ui.auth": auth, "llm.backend": backend}
-    settings = settings_from(home, collection, chroma_url, **extra)
+    settings = web_settings(home, collection, chroma_url, host, port, auth, max_upload_mb, backend)
 
     from server import create_server_app
 
