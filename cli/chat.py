@@ -37,8 +37,7 @@ def chat_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Open the chat page in your browser: ask, follow citations, add articles."""
-    from rag.api import NewsRAG
-    from rag.errors import ConfigError, NewsragError
+    from rag import ConfigError, NewsRAG, NewsragError
 
     settings = web_settings(home, collection, chroma_url, host, port, auth, max_upload_mb, backend)
 

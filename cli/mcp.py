@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from cli._options import BackendOpt, ChromaOpt, CollectionOpt, HomeOpt, check_backend, settings_from
+from cli._options import BackendOpt, ChromaOpt, CollectionOpt, HomeOpt, settings_from
 
 
 def mcp_command(
@@ -21,7 +21,6 @@ def mcp_command(
     """Serve the collection as MCP tools over stdin/stdout (search_news, ask, get_article)."""
     from rag import NewsRAG
 
-    check_backend(backend)
     settings = settings_from(home, collection, chroma_url, **{"llm.backend": backend})
 
     from server import build_mcp

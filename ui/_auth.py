@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from rag.errors import ConfigError
+from rag import ConfigError
 
 __all__ = ["RequireLogin", "logged_in", "parse_auth"]
 

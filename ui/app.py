@@ -29,8 +29,7 @@ from ui.uploads import UPLOAD_SUFFIXES
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from rag.api import NewsRAG
-    from rag.settings import Settings
+    from rag import NewsRAG, Settings
 
 __all__ = ["create_app", "gradio_server", "launch", "launch_kwargs", "mount"]
 
