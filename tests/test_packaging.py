@@ -40,7 +40,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_holds_the_packages_prompts_and_samples(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    for package in ("rag", "ingest", "ui", "eval", "cli"):
+    for package in ("rag", "ingest", "ui", "eval", "cli", "server"):
         assert f"{package}/__init__.py" in names and f"{package}/py.typed" in names
     assert sum(n.startswith("ingest/samples/") and n.endswith(".txt") for n in names) == 4
     assert "rag/prompts/answer_system.txt" in names
