@@ -13,7 +13,7 @@ from ingest.datelines import Dateline, parse_date, parse_dateline
 from ingest.decoding import decode_bytes
 from ingest.documents import RawArticle
 from ingest.loaders import FIELDS, LoadOptions, count_inputs, iter_input, parse_field_map
-from ingest.pipeline import IngestOptions, ingest, ingest_paths, make_article
+from ingest.pipeline import IngestOptions, ingest, ingest_items, ingest_paths, make_article
 from ingest.report import Failure, IngestReport, Progress
 from ingest.web import FetchOptions, canonical_url
 
@@ -39,6 +39,7 @@ __all__ = [
     "count_inputs",
     "decode_bytes",
     "ingest",
+    "ingest_items",
     "ingest_paths",
     "is_boilerplate",
     "iter_input",

@@ -13,6 +13,16 @@ __all__ = ["extract_html"]
 log = logging.getLogger(__name__)
 
 
+# A line of article text has at least this many words, or ends as a sentence does.
+_SENTENCE_WORDS = 6
+
+
+def _only_links(text: str) -> bool:
+    """True when every line is a short label (``Home``, ``Sport``, ``Contact us``), as in a menu."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return all(len(line.split()) < _SENTENCE_WORDS and not line.endswith((".", "!", "?")) for line in lines)
+
+
 def extract_html(html: str, article_id: str, origin: str, url: str = "") -> RawArticle:
     """The article in an HTML page, without navigation, scripts, iframes, ads or comments.
 
@@ -43,6 +53,8 @@ def extract_html(html: str, article_id: str, origin: str, url: str = "") -> RawA
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         raise InputError(origin, "no article text found in the page")
+    if _only_links(text):
+        raise InputError(origin, "no article text found in the page (only navigation or link labels)")
     page_url = (getattr(doc, "url", None) or url or "").strip()
     source = (getattr(doc, "sitename", None) or getattr(doc, "hostname", None) or "").strip()
     authors = tuple(a.strip() for a in (getattr(doc, "author", None) or "").split(";") if a.strip())

@@ -284,7 +284,11 @@ def _record_article(record: Any, fallback_id: str, origin: str, fields: Mapping[
         raise InputError(origin, f"record has no text (field {wanted!r}; map one with --field text=NAME)")
     url = str(_pick(record, "url", fields) or "").strip()
     rid = _pick(record, "id", fields)
-    article_id = str(rid).strip() if rid not in (None, "") else (canonical_url(url) if url else fallback_id)
+    try:
+        canonical = canonical_url(url) if url else ""
+    except InputError as exc:
+        raise InputError(origin, f"field url: {exc.reason}") from exc
+    article_id = str(rid).strip() if rid not in (None, "") else (canonical or fallback_id)
     source = str(_pick(record, "source", fields) or "").strip()
     if not source and url:
         source = (urlparse(url).hostname or "").removeprefix("www.")

@@ -35,7 +35,7 @@ from rag import Article, Chunk
 if TYPE_CHECKING:
     from rag import NewsStore, Settings
 
-__all__ = ["IngestOptions", "ingest", "ingest_paths", "make_article"]
+__all__ = ["IngestOptions", "ingest", "ingest_items", "ingest_paths", "make_article"]
 
 log = logging.getLogger(__name__)
 
@@ -301,19 +301,34 @@ def ingest(
     """
     options = options or IngestOptions()
     values = [str(v) for v in inputs]
-    run = _Run(store, options, progress)
     load = LoadOptions(max_file_mb=options.max_file_mb, fields=dict(options.fields), fetch=options.fetch)
-    for value in values:
-        for item in iter_input(value, load):
-            if isinstance(item, Failure):
-                run.fail(item)
-            else:
-                run.take(item)
-                if run.looked_at % 16 == 0:
-                    run.tick()
+    items = (item for value in values for item in iter_input(value, load))
+    return ingest_items(items, store, options=options, progress=progress, prune_roots=values)
+
+
+def ingest_items(
+    items: Iterable[RawArticle | Failure],
+    store: NewsStore,
+    *,
+    options: IngestOptions | None = None,
+    progress: ProgressCallback | None = None,
+    prune_roots: Sequence[str] = (),
+) -> IngestReport:
+    """Clean, chunk, embed and store articles already loaded (a feed poller's items), the same way
+    :func:`ingest` does; failures are recorded in the report. ``options.prune`` removes stored
+    articles under ``prune_roots`` (files and folders) that were not among ``items``."""
+    options = options or IngestOptions()
+    run = _Run(store, options, progress)
+    for item in items:
+        if isinstance(item, Failure):
+            run.fail(item)
+        else:
+            run.take(item)
+            if run.looked_at % 16 == 0:
+                run.tick()
     run.flush()
     if options.prune:
-        run.prune(values)
+        run.prune(prune_roots)
     run.report.seconds = time.perf_counter() - run.t0
     run.tick()
     return run.report

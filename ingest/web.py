@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,7 +19,20 @@ from ingest.documents import RawArticle
 from ingest.report import Failure
 from rag import InputError
 
-__all__ = ["FetchOptions", "canonical_url", "fetch", "iter_url"]
+__all__ = [
+    "FeedEntries",
+    "FetchOptions",
+    "Fetched",
+    "canonical_url",
+    "check_url",
+    "entry_article",
+    "entry_key",
+    "fetch",
+    "http_client",
+    "is_feed",
+    "iter_url",
+    "parse_feed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +55,12 @@ class FetchOptions:
 
 
 def canonical_url(url: str) -> str:
-    """The URL without fragment, tracking parameters, default port or trailing ``?``; host lower-case."""
-    parts = urlparse(url.strip())
+    """The URL without fragment, tracking parameters, default port or trailing ``?``; host lower-case.
+
+    Raises:
+        InputError: a malformed URL (``http://[::1``, a port out of range).
+    """
+    parts = _parts(url.strip())
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith(_TRACKING)]
     netloc = (parts.hostname or "").lower()
     if parts.port and not (
@@ -53,8 +70,23 @@ def canonical_url(url: str) -> str:
     return urlunparse((parts.scheme.lower(), netloc, parts.path or "/", "", urlencode(query), ""))
 
 
-def _check_host(url: str, allow_private: bool) -> None:
-    parts = urlparse(url)
+def _parts(url: str) -> Any:
+    """``urlparse`` that turns a malformed URL (``http://[::1``, a port out of range) into an InputError."""
+    try:
+        parts = urlparse(url)
+        _ = parts.port
+    except ValueError as exc:
+        raise InputError(url, f"not a valid URL: {exc}") from exc
+    return parts
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """Refuse ``url`` unless it is a well-formed http(s) URL of a public host (or ``allow_private``).
+
+    Raises:
+        InputError: malformed, another scheme, unresolvable, or a private/loopback address.
+    """
+    parts = _parts(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(url, "only http:// and https:// URLs can be fetched")
     if allow_private:
@@ -80,10 +112,17 @@ class Fetched:
     url: str  # after redirects
     content_type: str
     body: bytes
+    status: int = 200  # 304: not modified since the validators sent (``body`` is empty)
+    etag: str = ""
+    last_modified: str = ""
 
 
-def fetch(url: str, options: FetchOptions, client: Any = None) -> Fetched:
+def fetch(
+    url: str, options: FetchOptions, client: Any = None, headers: Mapping[str, str] | None = None
+) -> Fetched:
     """GET ``url`` following at most ``max_redirects`` redirects, reading at most ``max_bytes``.
+
+    ``headers`` go with every request (e.g. ``If-None-Match`` for a conditional GET).
 
     Raises:
         InputError: unreachable, refused, too large, too many redirects or an HTTP error status.
@@ -100,13 +139,15 @@ def fetch(url: str, options: FetchOptions, client: Any = None) -> Fetched:
         current = url
         for _ in range(options.max_redirects + 1):
             try:
-                _check_host(current, options.allow_private)
+                check_url(current, options.allow_private)
             except InputError as exc:
                 if current == url:
                     raise
                 raise InputError(url, f"redirected to {current}: {exc.reason}") from exc
             try:
-                with client.stream("GET", current) as resp:
+                with client.stream("GET", current, headers=dict(headers or {})) as resp:
+                    if resp.status_code == 304:
+                        return Fetched(str(resp.url), "", b"", 304, resp.headers.get("etag", ""))
                     if resp.is_redirect:
                         location = resp.headers.get("location")
                         if not location:
@@ -117,28 +158,44 @@ def fetch(url: str, options: FetchOptions, client: Any = None) -> Fetched:
                         raise InputError(url, f"HTTP {resp.status_code} {resp.reason_phrase} from {current}")
                     declared = int(resp.headers.get("content-length") or 0)
                     if declared > options.max_bytes:
-                        raise InputError(url, f"response is {declared / 1e6:.1f} MB, over the limit")
+                        raise InputError(
+                            url,
+                            f"response is {_size(declared)}, over the {_size(options.max_bytes)} size limit",
+                        )
                     chunks: list[bytes] = []
                     size = 0
                     for part in resp.iter_bytes():
                         size += len(part)
                         if size > options.max_bytes:
                             raise InputError(
-                                url, f"response exceeds {options.max_bytes / 1e6:.1f} MB (the size limit)"
+                                url, f"response exceeds {_size(options.max_bytes)} (the size limit)"
                             )
                         chunks.append(part)
-                    return Fetched(str(resp.url), resp.headers.get("content-type", ""), b"".join(chunks))
+                    return Fetched(
+                        str(resp.url),
+                        resp.headers.get("content-type", ""),
+                        b"".join(chunks),
+                        resp.status_code,
+                        resp.headers.get("etag", ""),
+                        resp.headers.get("last-modified", ""),
+                    )
             except httpx.TimeoutException as exc:
                 raise InputError(url, f"timed out after {options.timeout_seconds:g} s ({exc})") from exc
             except httpx.HTTPError as exc:
                 raise InputError(url, f"unreachable: {exc}") from exc
+            except ValueError as exc:  # a malformed Location or Content-Length from the server
+                raise InputError(url, f"malformed response from {current}: {exc}") from exc
         raise InputError(url, f"more than {options.max_redirects} redirects")
     finally:
         if own:
             client.close()
 
 
-def _is_feed(fetched: Fetched) -> bool:
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
+
+
+def is_feed(fetched: Fetched) -> bool:
     ctype = fetched.content_type.lower()
     if any(t in ctype for t in _FEED_TYPES):
         return True
@@ -166,16 +223,21 @@ def iter_url(url: str, options: FetchOptions) -> Iterator[RawArticle | Failure]:
     """The article at ``url``, or every item of the feed at ``url``."""
     try:
         fetched = fetch(url, options)
+        if not is_feed(fetched):
+            yield _page(fetched, url)
+            return
+        feed = parse_feed(fetched, url, options)
     except InputError as exc:
         yield Failure(exc.input, exc.reason)
         return
-    if not _is_feed(fetched):
-        try:
-            yield _page(fetched, url)
-        except InputError as exc:
-            yield Failure(exc.input, exc.reason)
-        return
-    yield from _feed_items(fetched, url, options)
+    if feed.skipped:
+        yield Failure(url, feed.skipped_reason(options))
+    with http_client(options) as client:
+        for entry in feed.entries:
+            try:
+                yield entry_article(entry, feed, options, client)
+            except InputError as exc:
+                yield Failure(exc.input, exc.reason)
 
 
 def _entry_date(entry: Any) -> date | None:
@@ -189,60 +251,101 @@ def _entry_date(entry: Any) -> date | None:
     return None
 
 
-def _feed_items(fetched: Fetched, url: str, options: FetchOptions) -> Iterator[RawArticle | Failure]:
+@dataclass(frozen=True)
+class FeedEntries:
+    """A parsed RSS/Atom feed: its items (at most ``max_feed_items``) and where it was read."""
+
+    url: str  # as requested
+    base: str  # after redirects: item links are relative to it
+    site: str
+    entries: list[Any]  # feedparser entries
+    skipped: int = 0  # items past ``max_feed_items``
+    problem: str = ""  # why the feed is not well-formed (its items were read as far as possible)
+
+    def skipped_reason(self, options: FetchOptions) -> str:
+        """Why some items were not read."""
+        total = len(self.entries) + self.skipped
+        return (
+            f"feed has {total:,} items: only the first {options.max_feed_items:,} are read, "
+            f"{self.skipped:,} skipped (ingest.max_feed_items)"
+        )
+
+
+def parse_feed(fetched: Fetched, url: str, options: FetchOptions) -> FeedEntries:
+    """The items of a fetched feed.
+
+    Raises:
+        InputError: the body is not a feed feedparser can read, or a broken one without items.
+    """
+    from xml.sax import SAXException
+
     import feedparser
 
+    headers = {"content-location": fetched.url, "content-type": fetched.content_type or "application/xml"}
+    feed = feedparser.parse(fetched.body, response_headers=headers)
+    if not feed.entries and (feed.get("bozo") or not feed.get("version")):
+        raise InputError(url, f"not a readable RSS/Atom feed ({feed.get('bozo_exception') or 'no items'})")
+    site = (feed.feed.get("title") or urlparse(fetched.url).hostname or "").strip()
+    cap = options.max_feed_items
+    # Only broken XML is a problem; feedparser also flags a missing content type or a wrong charset.
+    trouble = feed.get("bozo_exception")
+    problem = str(trouble) if isinstance(trouble, SAXException) else ""
+    return FeedEntries(
+        url, fetched.url, site, list(feed.entries[:cap]), max(0, len(feed.entries) - cap), problem
+    )
+
+
+def entry_key(entry: Any) -> str:
+    """What identifies a feed item from one poll to the next: its id, else its link, else its title."""
+    return str(entry.get("id") or entry.get("link") or entry.get("title") or "")
+
+
+def entry_article(entry: Any, feed: FeedEntries, options: FetchOptions, client: Any) -> RawArticle:
+    """The article of one feed item: the item's own content when it is long enough, else its page.
+
+    Raises:
+        InputError: the item has neither content nor a link, or its page cannot be read.
+    """
     from ingest.html import extract_html
 
-    feed = feedparser.parse(fetched.body, response_headers={"content-location": fetched.url})
-    if not feed.entries:
-        reason = f"feed has no items ({feed.get('bozo_exception') or 'empty'})"
-        yield Failure(url, reason)
-        return
-    site = (feed.feed.get("title") or urlparse(fetched.url).hostname or "").strip()
-    extra = len(feed.entries) - options.max_feed_items
-    if extra > 0:
-        yield Failure(
-            url,
-            f"feed has {len(feed.entries):,} items: only the first {options.max_feed_items:,} are read, "
-            f"{extra:,} skipped (ingest.max_feed_items)",
-        )
-    with _client(options) as client:
-        for entry in feed.entries[: options.max_feed_items]:
-            link = entry.get("link") or ""
-            where = link or f"{url}#{entry.get('id', '')}"
-            contents = [c.get("value", "") for c in entry.get("content", [])] or [entry.get("summary", "")]
-            body = max(contents, key=len) if contents else ""
-            authors = tuple(a.get("name", "") for a in entry.get("authors", []) if a.get("name"))
-            try:
-                if len(body) >= _FULL_CONTENT_CHARS or not link:
-                    if not body.strip():
-                        raise InputError(where, "feed item has neither content nor a link")
-                    page = extract_html(f"<html><body><article>{body}</article></body></html>", "", where)
-                    page_url = canonical_url(link) if link else ""
-                    source = site
-                else:
-                    fetched_item = fetch(urljoin(fetched.url, link), options, client)
-                    page = _page(fetched_item, where)
-                    page_url = page.url
-                    source = page.source or site
-            except InputError as exc:
-                yield Failure(exc.input, exc.reason)
-                continue
-            article_id = page_url or f"{canonical_url(url)}#{entry.get('id') or entry.get('title', '')}"
-            yield _replace(
-                page,
-                id=article_id,
-                url=page_url,
-                origin=where,
-                title=(entry.get("title") or page.title or "").strip(),
-                published=_entry_date(entry) or page.published,
-                authors=authors or page.authors,
-                source=source,
-            )
+    link = str(entry.get("link") or "")
+    where = link or f"{feed.url}#{entry.get('id', '')}"
+    contents = [c.get("value", "") for c in entry.get("content", [])] or [entry.get("summary", "")]
+    body = max(contents, key=len) if contents else ""
+    authors = tuple(a.get("name", "") for a in entry.get("authors", []) if a.get("name"))
+    if len(body) >= _FULL_CONTENT_CHARS or not link:
+        if not body.strip():
+            raise InputError(where, "feed item has neither content nor a link")
+        page = extract_html(f"<html><body><article>{body}</article></body></html>", "", where)
+        page_url = canonical_url(_join(feed.base, link, where)) if link else ""
+        source = feed.site
+    else:
+        page = _page(fetch(_join(feed.base, link, where), options, client), where)
+        page_url = page.url
+        source = page.source or feed.site
+    article_id = page_url or f"{canonical_url(feed.url)}#{entry.get('id') or entry.get('title', '')}"
+    return _replace(
+        page,
+        id=article_id,
+        url=page_url,
+        origin=where,
+        title=(entry.get("title") or page.title or "").strip(),
+        published=_entry_date(entry) or page.published,
+        authors=authors or page.authors,
+        source=source,
+    )
 
 
-def _client(options: FetchOptions) -> Any:
+def _join(base: str, link: str, where: str) -> str:
+    try:
+        return urljoin(base, link)
+    except ValueError as exc:
+        raise InputError(where, f"not a valid URL: {exc}") from exc
+
+
+def http_client(options: FetchOptions) -> Any:
+    """An httpx client with the limits of ``options`` (it follows no redirects: :func:`fetch`
+    checks each hop itself)."""
     import httpx
 
     return httpx.Client(

@@ -127,3 +127,60 @@ def test_upload_names_with_dot_dot_stay_in_the_staging_folder(tmp_path: Path) ->
     assert staged.paths and all(p.parent == dest / "uploads" for p in staged.paths)
     assert sorted(staged.display.values()) == ["evil.txt", "win.md"]
     assert not (tmp_path / "etc").exists()
+
+
+NAV_ONLY = (
+    "<html><head><title>menu</title></head><body><nav><ul>"
+    + "".join(
+        f"<li><a href='/{w.lower()}'>{w}</a></li>" for w in ("Home", "News", "Sport", "Weather", "Contact us")
+    )
+    + "</ul></nav></body></html>"
+)
+
+
+def test_malformed_urls_and_navigation_only_pages_are_reported_and_the_folder_is_stored(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tests.feed_server import FeedServer, Route
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "Harbour reopens\nThe harbour reopened on Tuesday after three weeks of repairs.\n"
+    )
+    (folder / "menu.html").write_text(NAV_ONLY)
+    records = [
+        {
+            "id": "ok-1",
+            "title": "Ferry",
+            "text": "The morning ferry left on time for the first time in weeks.",
+        },
+        {"title": "Bad link", "text": "A record whose link is broken.", "url": "http://[::1"},
+        {
+            "title": "Bad port",
+            "text": "A record whose port is out of range.",
+            "url": "https://x.example:99999/",
+        },
+    ]
+    (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    with FeedServer() as server:
+        server.routes["/menu"] = Route(NAV_ONLY.encode())
+        args = ["ingest", str(folder), "http://[::1", "http://x.example:99999/", server.url("/menu")]
+        flags = ["--json", "--no-progress", "--allow-private-urls", "--home", str(tmp_path / "home")]
+        result = CliRunner().invoke(app, [*args, *flags, "--collection", "hostile"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    reasons = {f["input"]: f["reason"] for f in report["failed"]}
+    assert "not a valid URL" in reasons["http://[::1"] and "Invalid IPv6 URL" in reasons["http://[::1"]
+    assert "not a valid URL" in reasons["http://x.example:99999/"]
+    assert "only navigation" in reasons[server.url("/menu")]
+    assert "only navigation" in reasons[str(folder / "menu.html")]
+    assert "field url: not a valid URL" in reasons[f"{folder / 'records.jsonl'}:2"]
+    assert "field url: not a valid URL" in reasons[f"{folder / 'records.jsonl'}:3"]
+    assert len(reasons) == 6
+    assert report["added"] == 2  # the folder's good text file and good record

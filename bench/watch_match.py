@@ -1,0 +1,89 @@
+"""How a watch's topic should match new articles: a threshold sweep on the RealTime QA dev questions.
+
+Each dev question plays a watch's topic; the articles "that arrived" are every corpus-1k article
+published in the seven days up to the question's date (the same week's news, often about the same
+events) plus its gold articles. A watch matches an article when ``ingest.watches.score_articles``
+(hybrid search restricted to the arrived ids) finds a chunk of it with dense cosine >= the
+threshold. Per threshold: recall (gold articles matched), precision (matched articles that are
+gold) and the median number of articles a digest would list.
+
+    .venv/bin/python bench/watch_match.py --home STORE_HOME --collection NAME [--limit 40]
+
+STORE_HOME is a NEWSRAG_HOME holding corpus-1k (as ``newsrag eval ... --corpus corpus-1k.jsonl``
+builds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+for _name, _value in (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("ANONYMIZED_TELEMETRY", "False"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+):
+    os.environ.setdefault(_name, _value)
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ingest.watches import score_articles  # noqa: E402
+from rag import HybridRetriever, NewsStore, Settings  # noqa: E402
+
+QUESTIONS = REPO.parent / "shared" / "data" / "realtimeqa" / "questions-dev.jsonl"
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--collection", required=True)
+    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument("--days", type=int, default=7, help="the arrival window before the quiz date")
+    args = parser.parse_args()
+    store = NewsStore.from_settings(Settings(home=args.home, collection=args.collection))
+    retriever = HybridRetriever(store, recency_window_days=None)
+    infos = store.articles()
+    questions = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    runs = []
+    for q in questions[: args.limit]:
+        day = date.fromisoformat(q["date"])
+        week = [
+            a
+            for a, i in infos.items()
+            if i.published and day - timedelta(days=args.days) <= i.published <= day
+        ]
+        arrived = list(dict.fromkeys([*week, *(g for g in q["gold_ids"] if g in infos)]))
+        scored = [(item.article_id, cos) for item, cos in score_articles(retriever, q["question"], arrived)]
+        runs.append((set(q["gold_ids"]) & set(infos), scored, len(arrived)))
+    print(f"questions {len(runs)}, arrived per question median {statistics.median(r[2] for r in runs):.0f}")
+    print("threshold  recall  precision  listed(median)  questions with gold listed")
+    for t in THRESHOLDS:
+        gold_hit = gold_all = listed_all = listed_gold = 0
+        listed_n, with_gold = [], 0
+        for gold, scored, _ in runs:
+            listed = {a for a, c in scored if c >= t}
+            gold_hit += len(gold & listed)
+            gold_all += len(gold)
+            listed_all += len(listed)
+            listed_gold += len(gold & listed)
+            listed_n.append(len(listed))
+            with_gold += bool(gold & listed)
+        precision = listed_gold / listed_all if listed_all else 0.0
+        print(
+            f"{t:9.2f}  {gold_hit / gold_all:6.3f}  {precision:9.3f}  {statistics.median(listed_n):14.0f}"
+            f"  {with_gold}/{len(runs)}"
+        )
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""CLI group ``watches``: saved topics looked for in what each feed poll brings (``add``, ``list``,
+``remove``, ``digest``). Digests are written under ``NEWSRAG_HOME/digests/<collection>/<name>/``.
+
+Exit codes: 0 done; 1 an unknown watch or a failed webhook; 2 usage errors (a bad name, date or URL).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, open_store, settings_from
+
+if TYPE_CHECKING:
+    from ingest.feedstate import FeedState
+    from ingest.watches import Digest
+    from rag import HybridRetriever, NewsStore, Settings
+
+watches_app = typer.Typer(
+    help="Saved watches: digests of the new articles about a topic.", no_args_is_help=True
+)
+
+
+def open_state(settings: Settings) -> FeedState:
+    """The feeds-and-watches state file of the settings' home and collection."""
+    from ingest.feedstate import FeedState, state_path
+
+    return FeedState(state_path(settings.home, settings.collection))
+
+
+def digest_folder(settings: Settings) -> Path:
+    """Where digests of the settings' collection are written."""
+    return Path(settings.home) / "digests" / settings.collection
+
+
+def watch_retriever(store: NewsStore, settings: Settings) -> HybridRetriever:
+    """The hybrid retriever watches match with (no recency weighting: every new article counts)."""
+    from rag import HybridRetriever
+
+    r = settings.retrieval
+    return HybridRetriever(store, fetch_k=r.fetch_k, hybrid=r.hybrid, rrf_k=r.rrf_k, recency_window_days=None)
+
+
+def _since(value: str) -> float:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date such as 2026-01-31 or 2026-01-31T08:00, got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+@watches_app.command("add")
+def add_command(
+    name: Annotated[str, typer.Argument(help="A short name: letters, digits, '.', '_' or '-'.")],
+    topic: Annotated[str, typer.Argument(help="The question or topic to look for, in plain words.")],
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="POST each digest as JSON to this URL.")
+    ] = None,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Save a watch; its first digest covers the articles that arrive from now on."""
+    from ingest.watches import check_watch_name
+    from ingest.web import check_url
+    from rag.errors import InputError
+
+    try:
+        check_watch_name(name)
+        if webhook:
+            check_url(webhook, allow_private=True)
+    except InputError as exc:
+        typer.echo(f"error: {exc.input}: {exc.reason}", err=True)
+        raise typer.Exit(2) from exc
+    if not topic.strip():
+        typer.echo("error: the topic is empty", err=True)
+        raise typer.Exit(2)
+    state = open_state(settings_from(home, collection, None))
+    try:
+        new = state.add_watch(name, topic.strip(), webhook or "", time.time())
+    finally:
+        state.close()
+    typer.echo(f"{'added' if new else 'updated'} watch {name}: {topic.strip()}")
+
+
+@watches_app.command("list")
+def list_command(as_json: JsonOpt = False, home: HomeOpt = None, collection: CollectionOpt = None) -> None:
+    """The saved watches."""
+    state = open_state(settings_from(home, collection, None))
+    try:
+        watches = state.watches()
+    finally:
+        state.close()
+    if as_json:
+        rows = [
+            {
+                "name": w.name,
+                "topic": w.topic,
+                "webhook": w.webhook or None,
+                "last_digest": datetime.fromtimestamp(w.last_digest, UTC).isoformat(timespec="seconds"),
+            }
+            for w in watches
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not watches:
+        typer.echo('no watches (add one: newsrag watches add NAME "TOPIC")')
+    for w in watches:
+        typer.echo(f"{w.name}: {w.topic}" + (f"  -> {w.webhook}" if w.webhook else ""))
+
+
+@watches_app.command("remove")
+def remove_command(
+    name: Annotated[str, typer.Argument(help="The watch's name.")],
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Forget a watch and its kept digests (files already written stay)."""
+    state = open_state(settings_from(home, collection, None))
+    try:
+        gone = state.remove_watch(name)
+    finally:
+        state.close()
+    if not gone:
+        typer.echo(f"error: no watch named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"removed watch {name}")
+
+
+@watches_app.command("digest")
+def digest_command(
+    name: Annotated[str, typer.Argument(help="The watch's name.")],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Articles that arrived after this date (default: since the last digest)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """The watch's digest: made now from what arrived since its last one (or since --since), else
+    the last one made."""
+    from ingest import IngestOptions
+    from ingest.watches import Digest, deliver, make_digest, write_digest
+    from rag.errors import NewsragError
+
+    start = _since(since) if since else None
+    settings = settings_from(home, collection, chroma_url)
+    state = open_state(settings)
+    store = open_store(settings)
+    try:
+        watch = state.watch(name)
+        if watch is None:
+            typer.echo(f"error: no watch named {name!r} (see `newsrag watches list`)", err=True)
+            raise typer.Exit(1)
+        retriever = watch_retriever(store, settings)
+        now = time.time()
+        error = None
+        if start is not None:
+            digest = make_digest(state, retriever, watch, start, now)
+            write_digest(digest, digest_folder(settings) / name)
+        else:
+            fetch = IngestOptions.from_settings(settings).fetch
+            error = deliver(state, retriever, watch, digest_folder(settings), fetch, now).webhook_error
+            kept = state.last_digest(name)
+            digest = Digest.from_dict(kept) if kept else Digest(name, watch.topic, watch.last_digest, now)
+    except NewsragError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        store.close()
+        state.close()
+    _show(digest, as_json)
+    if error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1)
+
+
+def _show(digest: Digest, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(digest.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(digest.markdown(), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``watches`` group to the ``newsrag`` app."""
+    app.add_typer(watches_app, name="watches")
