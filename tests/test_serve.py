@@ -19,7 +19,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.answering_data import MIA_ID, STOLTENBERG_Q, build_store, news_inputs
-from tests.chat_server import chat_app, newsrag_env
+from tests.chat_server import chat_app, listening_addresses, newsrag_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.data]
 
@@ -60,6 +60,10 @@ def ask_json(home: Path, question: str) -> dict[str, Any]:
         check=True,
     )
     return dict(json.loads(out.stdout))
+
+
+def test_serve_listens_on_loopback_only(server: str) -> None:
+    assert listening_addresses(int(server.rsplit(":", 1)[1])) == {"127.0.0.1"}
 
 
 def test_models_lists_the_servers_backend_and_each_generator(server: str) -> None:
