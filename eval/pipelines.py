@@ -145,4 +145,4 @@ def build_newsrag(settings: Settings, chat_model: Any | None = None) -> Any:
 
 def article_texts(store: NewsStore) -> dict[str, str]:
     """Every stored article's title and text, rebuilt from its chunks (for ``--without-gold``)."""
-    return {info.id: text for info, text in store.article_texts()}
+    return {info.id: f"{info.title}\n{text}" for info, text in store.article_texts()}

@@ -17,9 +17,9 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from rag import ArticleInfo, ConfigError, NewsRAG, NewsragError, Passage
+from rag import ArticleInfo, ConfigError, NewsRAG, NewsragError
 
-__all__ = ["article_text", "build_mcp"]
+__all__ = ["build_mcp"]
 
 INSTRUCTIONS = (
     "newsrag answers from a collection of news articles and cites them. Use search_news to find "
@@ -58,18 +58,6 @@ def _day(value: str | None, field: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError as exc:
         raise ToolError(f"{field}: {value!r} is not a date like 2023-11-21") from exc
-
-
-def article_text(chunks: list[Passage]) -> str:
-    """An article's text rebuilt from its chunks (in order; overlaps by their offsets taken once)."""
-    text, end = "", 0
-    for c in chunks:
-        if c.start >= end:
-            text += ("\n" if text else "") + c.text
-        else:
-            text += c.text[end - c.start :]
-        end = max(end, c.end)
-    return text
 
 
 def _find(api: NewsRAG, article_id: str) -> ArticleInfo:
@@ -122,7 +110,7 @@ def build_mcp(api: NewsRAG) -> MCPServer:
     def get_article(id: str) -> dict[str, Any]:
         try:
             info = _find(api, id.strip())
-            chunks = api.store.article_chunks(info.id)
+            text = api.store.article_text(info.id)
         except NewsragError as exc:
             raise ToolError(str(exc)) from exc
         return {
@@ -133,7 +121,7 @@ def build_mcp(api: NewsRAG) -> MCPServer:
             "url": info.url,
             "authors": list(info.authors),
             "also_sources": list(info.also_sources),
-            "text": article_text(chunks),
+            "text": text,
         }
 
     return server

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from rag import Passage
+from rag.store._meta import joined
 from server.access import RequireKey
-from server.tools import article_text
 
 
 def test_serve_refuses_a_login_that_is_not_user_password(tmp_path: Path) -> None:
@@ -56,12 +56,12 @@ def _chunk(text: str, start: int, position: int) -> Passage:
     )
 
 
-def test_article_text_takes_overlaps_once_and_keeps_gaps_apart() -> None:
+def test_an_article_rebuilt_from_chunks_takes_overlaps_once_and_keeps_gaps_apart() -> None:
     article = "One two three. Four five six. Seven eight nine."
     chunks = [_chunk(article[0:20], 0, 0), _chunk(article[15:35], 15, 1), _chunk(article[30:], 30, 2)]
-    assert article_text(chunks) == article
+    assert joined(chunks) == article
     apart = [_chunk("First part.", 0, 0), _chunk("Second part.", 20, 1)]
-    assert article_text(apart) == "First part.\nSecond part."
+    assert joined(apart) == "First part.\nSecond part."
 
 
 def _guarded(keys: frozenset[str]) -> TestClient:

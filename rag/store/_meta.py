@@ -112,3 +112,16 @@ def passage(cid: str, doc: str, meta: dict[str, Any]) -> Passage:
         source=str(meta.get("source", "")),
         url=str(meta.get("url", "")),
     )
+
+
+def joined(chunks: list[Passage]) -> str:
+    """An article's text rebuilt from its chunks, in order, the overlap between chunks taken once
+    (by their offsets); chunks that do not touch are joined by a line break."""
+    text, end = "", 0
+    for c in sorted(chunks, key=lambda p: p.position):
+        if c.start >= end:
+            text += ("\n" if text else "") + c.text
+        else:
+            text += c.text[end - c.start :]
+        end = max(end, c.end)
+    return text

@@ -224,11 +224,15 @@ class NewsStore:
         ]
         return sorted(ps, key=lambda p: p.position)
 
+    def article_text(self, article_id: str) -> str:
+        """One article's text, rebuilt from its chunks ("" for an unknown id)."""
+        return _meta.joined(self.article_chunks(article_id))
+
     def article_texts(self, batch: int = 2000) -> Iterator[tuple[ArticleInfo, str]]:
-        """Every complete article with its text rebuilt from its chunks (title first, chunks in
-        order; overlapping chunk text repeats). Reads the collection in pages of ``batch`` chunks."""
+        """Every complete article with its text rebuilt from its chunks (as :meth:`article_text`),
+        reading the collection in pages of ``batch`` chunks."""
         infos = self.articles(refresh=True)
-        pieces: dict[str, list[tuple[int, str]]] = {aid: [] for aid in infos}
+        chunks: dict[str, list[Passage]] = {aid: [] for aid in infos}
         offset = 0
         while True:
             got = self._call(
@@ -238,15 +242,16 @@ class NewsStore:
                 limit=batch,
                 offset=offset,
             )
-            for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
-                aid = str(meta.get("article_id", "")) if meta else ""
-                if aid in pieces:
-                    pieces[aid].append((int(meta.get("position", 0)), doc or ""))
+            for cid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            ):
+                if meta and meta.get("article_id") in chunks:
+                    chunks[str(meta["article_id"])].append(_meta.passage(cid, doc or "", meta))
             if len(got["ids"]) < batch:
                 break
             offset += batch
-        for aid, parts in pieces.items():
-            yield infos[aid], infos[aid].title + "\n" + "\n".join(text for _, text in sorted(parts))
+        for aid, parts in chunks.items():
+            yield infos[aid], _meta.joined(parts)
 
     def dense_search(
         self, vector: Sequence[float], k: int, filters: Filters | None = None
