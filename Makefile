@@ -24,7 +24,7 @@ setup-dev: setup
 
 # Ingest the sample articles and open the chat on http://127.0.0.1:7860
 run: setup
-	$(BIN)/newsrag ingest samples/
+	$(BIN)/newsrag ingest --samples
 	$(BIN)/newsrag chat
 
 chat:
@@ -43,6 +43,7 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONPATH=. $(BIN)/lint-imports
 
 bench: setup-dev
 	$(BIN)/python -m bench

@@ -26,7 +26,7 @@ def newsrag_chunk_texts(corpus: Path) -> tuple[list[str], int, float]:
     """Exactly the texts ``newsrag ingest`` embeds for ``corpus`` (cleaned, de-duplicated, chunked with
     the default options), the number of articles they come from, and the seconds this took."""
     from ingest import IngestOptions, LoadOptions, RawArticle, chunk_article, iter_input, make_article
-    from rag.settings import Settings
+    from rag import Settings
 
     opts = IngestOptions.from_settings(Settings())  # the chunk sizes `newsrag ingest` uses
     start = time.perf_counter()
@@ -52,7 +52,9 @@ def newsrag_chunk_texts(corpus: Path) -> tuple[list[str], int, float]:
 def embedding_limit(corpus: Path, backends: list[str], models_home: Path) -> dict[str, Any]:
     """The model alone embedding newsrag's chunks: sentence-transformers ``encode`` for torch, the
     ONNX session (tokenise, sort, run) for the ONNX backends. Model loading is not counted."""
-    from rag.embeddings import MiniLMEmbeddings, _torch_model
+    from sentence_transformers import SentenceTransformer
+
+    from rag import MAX_TOKENS, MiniLMEmbeddings, model_path
 
     texts, n_articles, prep_s = newsrag_chunk_texts(corpus)
     out: dict[str, Any] = {
@@ -63,7 +65,8 @@ def embedding_limit(corpus: Path, backends: list[str], models_home: Path) -> dic
     vectors: dict[str, np.ndarray] = {}
     for backend in backends:
         if backend == "torch":
-            model = _torch_model()
+            model = SentenceTransformer(str(model_path()), device="cpu")
+            model.max_seq_length = MAX_TOKENS
             model.encode(texts[:8], batch_size=8, show_progress_bar=False)  # warm-up
             start = time.perf_counter()
             vecs = model.encode(
@@ -107,7 +110,7 @@ def tutorial_baseline(corpus: Path, questions: list[Question], work: Path) -> di
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.embeddings import model_path
+    from rag import model_path
 
     where = Path(tempfile.mkdtemp(prefix="tutorial-", dir=work))
     try:
@@ -215,7 +218,7 @@ def newsrag_ingest(
     which is made beforehand so that it is not timed); otherwise the ingest library API with the
     export cached in ``models_home``.
     """
-    from rag.embeddings import onnx_model_file
+    from rag import onnx_model_file
 
     home = store_home(work, corpus, backend)
     shutil.rmtree(home, ignore_errors=True)
@@ -251,8 +254,7 @@ def canonical_ids(store: Any) -> dict[str, str]:
 
 def dense_quality(home: Path, backend: str, models_home: Path, questions: list[Question]) -> dict[str, Any]:
     """Plain dense retrieval over newsrag's store (no dates, no keywords), scored at article level."""
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.store import NewsStore
+    from rag import MiniLMEmbeddings, NewsStore
 
     emb = MiniLMEmbeddings(backend=backend, home=models_home)  # type: ignore[arg-type]
     store = NewsStore(home, embeddings=emb)

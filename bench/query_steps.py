@@ -17,15 +17,14 @@ WARMUP = 2  # questions asked first and not counted (caches, lazy loads)
 
 
 def _settings(models_home: Path, backend: str) -> Any:
-    from rag.settings import Settings
+    from rag import Settings
 
     # home only caches models here (the GGUF, the ONNX export); the store is passed in explicitly.
     return Settings(home=models_home, embedding_backend=backend)  # type: ignore[arg-type]
 
 
 def _open(home: Path, backend: str, models_home: Path) -> Any:
-    from rag.embeddings import MiniLMEmbeddings
-    from rag.store import NewsStore
+    from rag import MiniLMEmbeddings, NewsStore
 
     emb = MiniLMEmbeddings(backend=backend, home=models_home)  # type: ignore[arg-type]
     return NewsStore(home, embeddings=emb)
@@ -43,10 +42,9 @@ def _instrument(store: Any, watch: Stopwatch) -> None:
 def retrieval(home: Path, backend: str, models_home: Path, questions: list[Question]) -> dict[str, Any]:
     """Each question through newsrag's retriever with its quiz date as ``as_of``: dense only, then
     hybrid (dense + BM25, fused), with p50/p95 of the whole search and of each stage."""
-    from rag.retrieval import HybridRetriever
+    from rag import NewsRAG
 
     settings = _settings(models_home, backend)
-    r = settings.retrieval
     store = _open(home, backend, models_home)
     watch = Stopwatch()
     _instrument(store, watch)
@@ -54,18 +52,8 @@ def retrieval(home: Path, backend: str, models_home: Path, questions: list[Quest
     try:
         canonical = canonical_ids(store)
         for mode, hybrid in (("dense", False), ("hybrid", True)):
-            retriever = HybridRetriever(
-                store,
-                k=r.k,
-                fetch_k=r.fetch_k,
-                hybrid=hybrid,
-                rrf_k=r.rrf_k,
-                dense_weight=r.dense_weight,
-                keyword_weight=r.keyword_weight,
-                max_per_article=r.max_per_article,
-                recency_window_days=r.recency_window_days,
-                recency_half_life_days=r.recency_half_life_days,
-            )
+            # The retriever users run, built by the same public factory, with only fusion switched.
+            retriever = NewsRAG(settings.with_overrides({"retrieval.hybrid": hybrid}), store=store).retriever
             for q in questions[:WARMUP]:
                 retriever.search(q.question, as_of=q.date)
             watch.take()
@@ -96,10 +84,7 @@ def retrieval(home: Path, backend: str, models_home: Path, questions: list[Quest
 def end_to_end(home: Path, backend: str, models_home: Path, questions: list[Question]) -> dict[str, Any]:
     """Questions answered with the default local model (streaming): time to first token, total, and
     the answer's own stage timings. Skipped, with the reason, when the local model is unavailable."""
-    from rag.api import NewsRAG
-    from rag.errors import NewsragError
-    from rag.llm import local_llm_available
-    from rag.records import Answer
+    from rag import Answer, NewsRAG, NewsragError, local_llm_available
 
     settings = _settings(models_home, backend)
     model = settings.llm.model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -55,28 +56,44 @@ def _query_rows(rows: list[tuple[str, str, str]], label: str, qr: Mapping[str, A
 
 
 def figure_rows(res: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(step, measure, value) rows of absolute figures."""
+    """(step, measure, value) rows of absolute figures, step by step."""
     rows: list[tuple[str, str, str]] = []
+    _limit_rows(rows, res)
+    _baseline_rows(rows, res.get("baseline") or {})
+    _ingest_rows(rows, res)
+    _query_rows(rows, "4 queries", res.get("queries") or {})
+    _e2e_rows(rows, res.get("e2e") or {})
+    _growth_rows(rows, res)
+    _query_rows(rows, "5 growth queries", res.get("growth_queries") or {})
+    rows.append(("", "bench process peak RSS", _fmt(_get(res, "meta", "bench_peak_rss_mb"), " MB", 0)))
+    return rows
+
+
+Rows = list[tuple[str, str, str]]
+
+
+def _limit_rows(rows: Rows, res: Mapping[str, Any]) -> None:
     size = _get(res, "meta", "corpus_articles")
     limit = res.get("limit") or {}
-    if limit:
-        rows.append((f"1 limit ({size} articles)", "chunks newsrag embeds", _fmt(limit.get("chunks"))))
-        rows.append(("", "clean + chunk them (not in the limit)", _fmt(limit.get("prepare_s"), " s")))
-        for backend in res["meta"].get("limit_backends", []):
-            b = limit.get(backend)
-            if b:
-                extra = ""
-                cos = b.get("cosine_vs_torch")
-                if cos:
-                    extra = f" (cosine vs torch min {cos['min']:.4f})"
-                rows.append(
-                    (
-                        "",
-                        f"embed only, {backend}",
-                        f"{b['seconds']:.1f} s, {b['chunks_per_s']:.0f} chunks/s{extra}",
-                    )
+    if not limit:
+        return
+    rows.append((f"1 limit ({size} articles)", "chunks newsrag embeds", _fmt(limit.get("chunks"))))
+    rows.append(("", "clean + chunk them (not in the limit)", _fmt(limit.get("prepare_s"), " s")))
+    for backend in res["meta"].get("limit_backends", []):
+        b = limit.get(backend)
+        if b:
+            cos = b.get("cosine_vs_torch")
+            extra = f" (cosine vs torch min {cos['min']:.4f})" if cos else ""
+            rows.append(
+                (
+                    "",
+                    f"embed only, {backend}",
+                    f"{b['seconds']:.1f} s, {b['chunks_per_s']:.0f} chunks/s{extra}",
                 )
-    base = res.get("baseline") or {}
+            )
+
+
+def _baseline_rows(rows: Rows, base: Mapping[str, Any]) -> None:
     if base.get("seconds"):
         rows.append(
             (
@@ -89,6 +106,9 @@ def figure_rows(res: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(("", "dense hit@4 / MRR@10", f"{d['hit@4']:.3f} / {d['mrr@10']:.3f}"))
     elif base.get("skipped"):
         rows.append(("2 tutorial", "skipped", base["skipped"]))
+
+
+def _ingest_rows(rows: Rows, res: Mapping[str, Any]) -> None:
     for backend, ing in (res.get("ingest") or {}).items():
         f, a = ing["first"], ing["again"]
         rows.append(
@@ -113,42 +133,42 @@ def figure_rows(res: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         q = _get(res, "quality", backend)
         if q:
             rows.append(("", "plain dense hit@4 / MRR@10", f"{q['hit@4']:.3f} / {q['mrr@10']:.3f}"))
-    _query_rows(rows, "4 queries", res.get("queries") or {})
-    e2e = res.get("e2e") or {}
+
+
+def _e2e_rows(rows: Rows, e2e: Mapping[str, Any]) -> None:
     if e2e.get("skipped"):
         rows.append(("4 end to end", "skipped", e2e["skipped"]))
-    elif e2e:
-        t, tot = e2e["time_to_first_token"], e2e["total"]
-        rows.append(
-            (
-                f"4 end to end ({e2e['model']}, {e2e['questions']} q)",
-                "time to first token p50 / p95",
-                f"{t['p50_ms'] / 1000:.2f} / {t['p95_ms'] / 1000:.2f} s",
-            )
+        return
+    if not e2e:
+        return
+    t, tot = e2e["time_to_first_token"], e2e["total"]
+    rows.append(
+        (
+            f"4 end to end ({e2e['model']}, {e2e['questions']} q)",
+            "time to first token p50 / p95",
+            f"{t['p50_ms'] / 1000:.2f} / {t['p95_ms'] / 1000:.2f} s",
         )
-        rows.append(
-            ("", "answer total p50 / p95", f"{tot['p50_ms'] / 1000:.2f} / {tot['p95_ms'] / 1000:.2f} s")
-        )
-        stages = ", ".join(f"{n} {s['p50_ms'] / 1000:.2f}" for n, s in e2e["stages"].items())
-        rows.append(("", "  answer stages p50 (s)", stages))
-        rows.append(
-            ("", "first question incl. model load", _fmt(e2e.get("first_question_with_load_s"), " s", 1))
-        )
+    )
+    rows.append(("", "answer total p50 / p95", f"{tot['p50_ms'] / 1000:.2f} / {tot['p95_ms'] / 1000:.2f} s"))
+    stages = ", ".join(f"{n} {s['p50_ms'] / 1000:.2f}" for n, s in e2e["stages"].items())
+    rows.append(("", "  answer stages p50 (s)", stages))
+    rows.append(("", "first question incl. model load", _fmt(e2e.get("first_question_with_load_s"), " s", 1)))
+
+
+def _growth_rows(rows: Rows, res: Mapping[str, Any]) -> None:
     growth = res.get("growth") or {}
-    if growth.get("first"):
-        f, a = growth["first"], growth["again"]
-        rows.append(
-            (
-                f"5 growth ingest ({_get(res, 'meta', 'growth_articles')} articles)",
-                f"first ({f.get('via', '')})",
-                f"{f['seconds']:.1f} s, {f['articles_per_s']:.2f} articles/s, {f['chunks_added']} chunks",
-            )
+    if not growth.get("first"):
+        return
+    f, a = growth["first"], growth["again"]
+    rows.append(
+        (
+            f"5 growth ingest ({_get(res, 'meta', 'growth_articles')} articles)",
+            f"first ({f.get('via', '')})",
+            f"{f['seconds']:.1f} s, {f['articles_per_s']:.2f} articles/s, {f['chunks_added']} chunks",
         )
-        rows.append(("", "again, unchanged", f"{a['seconds']:.2f} s{_redone(a)}"))
-        rows.append(("", "peak RSS (child)", _fmt(f["child_peak_rss_mb"], " MB", 0)))
-    _query_rows(rows, "5 growth queries", res.get("growth_queries") or {})
-    rows.append(("", "bench process peak RSS", _fmt(_get(res, "meta", "bench_peak_rss_mb"), " MB", 0)))
-    return rows
+    )
+    rows.append(("", "again, unchanged", f"{a['seconds']:.2f} s{_redone(a)}"))
+    rows.append(("", "peak RSS (child)", _fmt(f["child_peak_rss_mb"], " MB", 0)))
 
 
 def targets(res: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -233,14 +253,19 @@ def targets(res: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _file_name(path: Any) -> str:
+    """A data file as the report names it: its name alone (the folder is the reader's machine's)."""
+    return Path(str(path)).name if path else ""
+
+
 def markdown(res: Mapping[str, Any]) -> str:
     """The whole report: what ran, the figures, the targets."""
     meta = res.get("meta", {})
     lines = [
         f"Run {meta.get('started')} on {meta.get('cores')} cores (load average at start "
         f"{meta.get('load_average')}), commit {meta.get('commit')}, default embedding backend "
-        f"`{meta.get('default_backend')}`, corpus `{meta.get('corpus')}`"
-        + (f", large corpus `{meta.get('growth_corpus')}`" if meta.get("growth_corpus") else "")
+        f"`{meta.get('default_backend')}`, corpus `{_file_name(meta.get('corpus'))}`"
+        + (f", large corpus `{_file_name(meta.get('growth_corpus'))}`" if meta.get("growth_corpus") else "")
         + f", {meta.get('questions')} questions. Steps: {', '.join(meta.get('steps', []))}.",
         "",
         "| Step | Measure | Value |",

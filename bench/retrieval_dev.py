@@ -45,9 +45,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from eval.metrics import hit_at_k, mrr_at_k  # noqa: E402
-from rag.embeddings import MiniLMEmbeddings, model_path  # noqa: E402
-from rag.retrieval import HybridRetriever  # noqa: E402
-from rag.store import NewsStore  # noqa: E402
+from rag import (  # noqa: E402
+    HybridRetriever,
+    MiniLMEmbeddings,
+    NewsStore,
+    model_path,
+)
 
 DATA = REPO.parent / "shared" / "data" / "realtimeqa"
 Ranker = Callable[[dict[str, Any]], list[str]]
@@ -75,7 +78,7 @@ def newsrag_store(corpus: Path, cache: Path, embeddings: MiniLMEmbeddings) -> Ne
     """The corpus ingested as ``newsrag ingest`` would (chunk sizes from Settings), cached; a cache
     made with other chunk settings is brought up to date by the (idempotent) pipeline."""
     from ingest import IngestOptions, ingest
-    from rag.settings import Settings
+    from rag import Settings
 
     options = IngestOptions.from_settings(Settings())
     chunking = f"{options.max_tokens}/{options.overlap_tokens}/{options.header}/{embeddings.backend}"

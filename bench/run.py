@@ -124,8 +124,7 @@ class Bench:
     """One run: the arguments, where things go, and the results written as they come."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from rag.embeddings import default_home
-        from rag.settings import Settings
+        from rag import Settings, default_home
 
         self.args = args
         self.steps = _steps(args.only)

@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from cli import ask, chat, evaluate, feeds, ingest, watches
+from cli import ask, chat, evaluate, feeds, ingest, mcp, serve, watches
 
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
@@ -31,6 +31,8 @@ evaluate.register(app)  # eval (run, compare, report)
 chat.register(app)  # chat (the web page)
 feeds.register(app)  # feeds (add, list, remove, poll)
 watches.register(app)  # watches (add, list, remove, digest)
+serve.register(app)  # serve (the chat, an OpenAI-compatible API and MCP over HTTP)
+mcp.register(app)  # mcp (the MCP server over stdio)
 
 
 def main() -> None:

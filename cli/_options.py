@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -18,6 +19,60 @@ ChromaOpt = Annotated[
     str | None, typer.Option("--chroma-url", help="http://host:port of a `chroma run` server.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+BackendOpt = Annotated[
+    Literal["auto", "local", "openai", "extractive"] | None,  # rag.Settings' llm.backend
+    typer.Option(
+        "--backend",
+        help="The generator: auto (local if installed, else extractive), local, openai, extractive.",
+    ),
+]
+HostOpt = Annotated[
+    str | None, typer.Option("--host", help="Address to listen on (default: ui.host, 127.0.0.1).")
+]
+PortOpt = Annotated[
+    int | None, typer.Option("--port", min=1, max=65535, help="Port (default: ui.port, 7860).")
+]
+MaxUploadOpt = Annotated[
+    float | None, typer.Option("--max-upload-mb", min=0.01, help="Largest file the page accepts.")
+]
+AuthOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--auth",
+        help="Require a login, user:password (default: ui.auth; NEWSRAG_UI__AUTH keeps it out of ps).",
+    ),
+]
+
+
+def web_settings(
+    home: Path | None,
+    collection: str | None,
+    chroma_url: str | None,
+    host: str | None,
+    port: int | None,
+    auth: str | None,
+    max_upload_mb: float | None,
+    backend: str | None,
+) -> Settings:
+    """The settings of a command that serves the chat page (``chat``, ``serve``), flags on top."""
+    extra = {
+        "ui.host": host,
+        "ui.port": port,
+        "ui.auth": auth,
+        "ui.max_upload_mb": max_upload_mb,
+        "llm.backend": backend,
+    }
+    return settings_from(home, collection, chroma_url, **extra)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only answers this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def settings_from(

@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from
+from cli._options import BackendOpt, ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from
 
 if TYPE_CHECKING:
     from rag import Answer, Passage
-
-BACKENDS = ("auto", "local", "openai", "extractive")
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -63,12 +61,7 @@ def ask_command(
     source: Annotated[
         list[str] | None, typer.Option("--source", help="Only this source, e.g. cnn.com (repeatable).")
     ] = None,
-    backend: Annotated[
-        str | None,
-        typer.Option(
-            "--backend", help="auto (local if installed, else extractive), local, openai, extractive"
-        ),
-    ] = None,
+    backend: BackendOpt = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Local model: default, fast or a .gguf path.")
     ] = None,
@@ -90,8 +83,6 @@ def ask_command(
     """Ask a question; the answer cites the ingested articles, or says they don't answer it."""
     from rag import Answer, ConfigError, LLMUnavailableWithSources, NewsRAG, NewsragError
 
-    if backend is not None and backend not in BACKENDS:
-        raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
     extra = {"llm.model": model, "llm.base_url": base_url, "retrieval.k": k}
     settings = settings_from(home, collection, chroma_url, **extra)
     rag = NewsRAG(settings)

@@ -7,68 +7,39 @@ Exit codes: 0 stopped with Ctrl+C; 1 the server could not start (port taken, sto
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from pathlib import Path
-from typing import Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, settings_from
-
-BACKENDS = ("auto", "local", "openai", "extractive")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from cli._options import (
+    AuthOpt,
+    BackendOpt,
+    ChromaOpt,
+    CollectionOpt,
+    HomeOpt,
+    HostOpt,
+    MaxUploadOpt,
+    PortOpt,
+    is_loopback,
+    web_settings,
+)
 
 
 def chat_command(
-    host: Annotated[
-        str | None, typer.Option("--host", help="Address to listen on (default: ui.host, 127.0.0.1).")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="Port (default: ui.port, 7860).")
-    ] = None,
-    auth: Annotated[
-        str | None,
-        typer.Option(
-            "--auth",
-            help="Require a login, user:password (default: ui.auth; NEWSRAG_UI__AUTH keeps it out of ps).",
-        ),
-    ] = None,
-    backend: Annotated[
-        str | None,
-        typer.Option(
-            "--backend", help="auto (local if installed, else extractive), local, openai, extractive"
-        ),
-    ] = None,
-    max_upload_mb: Annotated[
-        float | None, typer.Option("--max-upload-mb", min=0.01, help="Largest file the page accepts.")
-    ] = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    auth: AuthOpt = None,
+    backend: BackendOpt = None,
+    max_upload_mb: MaxUploadOpt = None,
     home: HomeOpt = None,
     collection: CollectionOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Open the chat page in your browser: ask, follow citations, add articles."""
-    from rag.api import NewsRAG
-    from rag.errors import ConfigError, NewsragError
+    from rag import ConfigError, NewsRAG, NewsragError
 
-    if backend is not None and backend not in BACKENDS:
-        raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
-    extra: dict[str, Any] = {
-        "ui.host": host,
-        "ui.port": port,
-        "ui.auth": auth,
-        "ui.max_upload_mb": max_upload_mb,
-        "llm.backend": backend,
-    }
-    settings = settings_from(home, collection, chroma_url, **extra)
+    settings = web_settings(home, collection, chroma_url, host, port, auth, max_upload_mb, backend)
 
     from ui import create_app, launch, launch_kwargs
 
@@ -76,7 +47,7 @@ def chat_command(
     try:
         launch_kwargs(settings)  # a bad login setting fails here, before anything is printed
         app = create_app(api, settings)
-        if not _is_loopback(settings.ui.host) and not settings.ui.auth:
+        if not is_loopback(settings.ui.host) and not settings.ui.auth:
             typer.echo(
                 f"warning: listening on {settings.ui.host} without a login: anyone who can reach this "
                 "machine can ask and add articles (set --auth user:password)",

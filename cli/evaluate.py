@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from cli._options import BackendOpt
+
 if TYPE_CHECKING:
     from eval.harness import EvalRun
 
@@ -50,10 +52,10 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _basesettings_from(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
+def _base_settings(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
     from pydantic import ValidationError
 
-    from rag.settings import Settings
+    from rag import Settings
 
     overrides: dict[str, Any] = {}
     if home is not None:
@@ -126,10 +128,7 @@ def run_command(
     k: Annotated[
         int | None, typer.Option("--k", help="Passages given to the generator (retrieval.k).")
     ] = None,
-    backend: Annotated[
-        str | None,
-        typer.Option("--backend", help="Generator: auto, local, openai or extractive (llm.backend)."),
-    ] = None,
+    backend: BackendOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
     set_: Annotated[
         list[str] | None,
@@ -165,12 +164,12 @@ def run_command(
 ) -> None:
     """Run QUESTIONS through newsrag; write per-question JSONL, summary.json, report.md and report.html."""
     from eval.harness import parse_set, run_eval
-    from rag.errors import ConfigError, InputError, NewsragError
+    from rag import ConfigError, InputError, NewsragError
 
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    settings = _basesettings_from(home, chroma_url, collection)
+    settings = _base_settings(home, chroma_url, collection)
     try:
         overrides = parse_set(set_ or [])
         run = run_eval(
@@ -218,7 +217,7 @@ def compare_command(
 ) -> None:
     """Metrics of runs side by side with deltas, and the questions whose outcome changed."""
     from eval.compare import compare_runs, render_compare_markdown
-    from rag.errors import NewsragError
+    from rag import NewsragError
 
     try:
         cmp = compare_runs(*runs)
@@ -241,7 +240,7 @@ def report_command(
     """Write a run's report.md and report.html again (e.g. for an interrupted run)."""
     from eval.harness import load_run
     from eval.report import write_reports
-    from rag.errors import NewsragError
+    from rag import NewsragError
 
     try:
         run = load_run(run_dir)

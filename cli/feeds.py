@@ -45,7 +45,7 @@ def add_command(
 ) -> None:
     """Add a feed (polled at the next `feeds poll`), or change its schedule."""
     from ingest.feeds import add_feed, parse_every
-    from rag.errors import InputError
+    from rag import InputError
 
     try:
         seconds = parse_every(every)
@@ -125,7 +125,7 @@ def poll_command(
     """Poll the feeds that are due: new and changed items are ingested, watches make their digests."""
     from ingest.feeds import FeedPoller
     from ingest.pipeline import IngestOptions
-    from rag.errors import NewsragError
+    from rag import NewsragError
 
     extra: dict[str, Any] = {"ingest.allow_private_urls": True} if allow_private_urls else {}
     settings = settings_from(home, collection, chroma_url, **extra)

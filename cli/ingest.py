@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 
 def ingest_command(
     inputs: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(help="Files, folders, .json/.jsonl/.csv record files, http(s):// pages or feeds."),
-    ],
+    ] = None,
+    samples: Annotated[
+        bool, typer.Option("--samples", help="Also add the sample articles that ship with newsrag.")
+    ] = False,
     field: Annotated[
         list[str] | None,
         typer.Option("--field", help="Map a record field: OURS=THEIRS, e.g. --field text=body (repeatable)."),
@@ -44,8 +47,12 @@ def ingest_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Add articles: files, folders, JSON/JSONL/CSV records, web pages and RSS/Atom feeds."""
-    from ingest import IngestOptions, count_inputs, ingest, parse_field_map
-    from rag.errors import NewsragError
+    from ingest import SAMPLES, IngestOptions, count_inputs, ingest, parse_field_map
+
+    inputs = [*(inputs or []), *([str(SAMPLES)] if samples else [])]
+    if not inputs:
+        raise typer.BadParameter("name files, folders or URLs to add, or --samples", param_hint="INPUTS")
+    from rag import NewsragError
 
     try:
         fields = parse_field_map(field or [])
@@ -145,7 +152,7 @@ def stats_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """What the collection holds: articles, chunks, sources, date range."""
-    from rag.errors import StoreError
+    from rag import StoreError
 
     store = open_store(settings_from(home, collection, chroma_url))
     try:
@@ -183,7 +190,7 @@ def delete_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Remove articles and their chunks. Exit 1 if some ids were not found."""
-    from rag.errors import StoreError
+    from rag import StoreError
 
     store = open_store(settings_from(home, collection, chroma_url))
     try:

@@ -71,7 +71,7 @@ def add_command(
     """Save a watch; its first digest covers the articles that arrive from now on."""
     from ingest.watches import check_watch_name
     from ingest.web import check_url
-    from rag.errors import InputError
+    from rag import InputError
 
     try:
         check_watch_name(name)
@@ -153,7 +153,7 @@ def digest_command(
     the last one made."""
     from ingest import IngestOptions
     from ingest.watches import Digest, deliver, make_digest, write_digest
-    from rag.errors import NewsragError
+    from rag import NewsragError
 
     start = _since(since) if since else None
     settings = settings_from(home, collection, chroma_url)

@@ -17,8 +17,7 @@ from typing import Any
 
 from eval.pipelines import Pipeline, Retrieved
 from eval.questions import Question
-from rag.errors import ConfigError, InputError
-from rag.records import Answer, Passage
+from rag import Answer, ConfigError, InputError, Passage
 
 __all__ = ["TutorialPipeline"]
 

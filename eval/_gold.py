@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from eval.metrics import normalize_answer
 from eval.questions import Question
-from rag.records import ArticleInfo
+from rag import ArticleInfo
 
 __all__ = ["GoldIndex", "normalize_url"]
 

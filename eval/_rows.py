@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import QuestionResult, grounding_flags
-from rag.records import Answer, Passage
+from rag import Answer, Passage
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from eval.harness import EvalRun, load_run
 from eval.report import METRIC_KEYS, changed_settings, format_value, md_table
-from rag.errors import InputError
+from rag import InputError
 
 __all__ = ["OUTCOME_KEYS", "compare_runs", "outcome", "render_compare_markdown"]
 

@@ -51,12 +51,11 @@ from eval._rows import (
 from eval.metrics import aggregate, question_scores
 from eval.pipelines import NewsragPipeline, Pipeline, article_texts, build_newsrag
 from eval.questions import Question, load_questions
-from rag.errors import ConfigError, InputError, ModelError, NewsragError, StoreError
-from rag.settings import Settings
+from rag import ConfigError, InputError, ModelError, NewsragError, Settings, StoreError
 
 if TYPE_CHECKING:
     from eval.judge import Judge
-    from rag.store import NewsStore
+    from rag import NewsStore
 
 log = logging.getLogger(__name__)
 
@@ -593,7 +592,7 @@ def run_eval(
             write_json(meta_path, meta)
         infos = pipeline.store.articles(refresh=True)
         if not infos:
-            from rag.errors import EmptyStoreError
+            from rag import EmptyStoreError
 
             raise EmptyStoreError(settings.collection)
         texts = article_texts(pipeline.store) if without_gold else None

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from eval.questions import Question
-from rag.errors import ConfigError, LLMUnavailableError
+from rag import ConfigError, LLMUnavailableError
 
 __all__ = ["JUDGE_PROMPT", "Judge", "parse_verdict"]
 

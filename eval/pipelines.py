@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.questions import Question
-from rag.errors import NewsragError
-from rag.records import Answer, Passage
-from rag.settings import Settings
+from rag import Answer, NewsragError, Passage, Settings
 
 if TYPE_CHECKING:
-    from rag.store import NewsStore
+    from rag import NewsStore
 
 __all__ = ["NewsragPipeline", "Pipeline", "Retrieved", "article_texts", "build_newsrag"]
 
@@ -140,26 +138,11 @@ class NewsragPipeline(Pipeline):
 
 def build_newsrag(settings: Settings, chat_model: Any | None = None) -> Any:
     """``rag.NewsRAG`` for the settings (imported late: it is heavy to import)."""
-    from rag.api import NewsRAG
+    from rag import NewsRAG
 
     return NewsRAG(settings, chat_model=chat_model)
 
 
 def article_texts(store: NewsStore) -> dict[str, str]:
     """Every stored article's title and text, rebuilt from its chunks (for ``--without-gold``)."""
-    infos = store.articles()
-    pieces: dict[str, list[tuple[int, str]]] = {aid: [] for aid in infos}
-    offset, batch = 0, 2000
-    while True:
-        got = store.chunks.get(include=["documents", "metadatas"], limit=batch, offset=offset)
-        ids = got["ids"]
-        for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
-            aid = str(meta.get("article_id", "")) if meta else ""
-            if aid in pieces:
-                pieces[aid].append((int(meta.get("position", 0)), doc or ""))
-        if len(ids) < batch:
-            break
-        offset += batch
-    return {
-        aid: infos[aid].title + "\n" + "\n".join(t for _, t in sorted(parts)) for aid, parts in pieces.items()
-    }
+    return {info.id: f"{info.title}\n{text}" for info, text in store.article_texts()}

@@ -29,7 +29,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from rag.errors import InputError
+from rag import InputError
 
 __all__ = ["Question", "load_questions", "parse_question"]
 

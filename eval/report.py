@@ -71,7 +71,7 @@ def systems_of(run: EvalRun) -> dict[str, dict[str, Any]]:
 def _default_settings() -> dict[str, Any]:
     from pydantic import BaseModel
 
-    from rag.settings import Settings
+    from rag import Settings
 
     out: dict[str, Any] = {}
     for name, info in Settings.model_fields.items():

@@ -5,6 +5,8 @@ Example:
     >>> report = ingest(["../shared/data/bbc"], store, options=IngestOptions())  # doctest: +SKIP
 """
 
+from pathlib import Path
+
 from ingest.chunking import chunk_article, chunk_header, split_sentences
 from ingest.cleaning import Cleaned, clean_text, is_boilerplate
 from ingest.datelines import Dateline, parse_date, parse_dateline
@@ -15,8 +17,12 @@ from ingest.pipeline import IngestOptions, ingest, ingest_items, ingest_paths, m
 from ingest.report import Failure, IngestReport, Progress
 from ingest.web import FetchOptions, canonical_url
 
+SAMPLES = Path(__file__).with_name("samples")
+"""The sample articles that ship with the package (``newsrag ingest --samples``)."""
+
 __all__ = [
     "FIELDS",
+    "SAMPLES",
     "Cleaned",
     "Dateline",
     "Failure",

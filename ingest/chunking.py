@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.embeddings import MAX_TOKENS, count_tokens
-from rag.records import Article, Chunk, chunk_id
+from rag import MAX_TOKENS, Article, Chunk, chunk_id, count_tokens
 
 __all__ = ["chunk_article", "chunk_header", "split_sentences"]
 

@@ -11,7 +11,7 @@ import codecs
 
 from charset_normalizer import from_bytes
 
-from rag.errors import InputError
+from rag import InputError
 
 __all__ = ["decode_bytes", "detect_encoding", "looks_binary"]
 

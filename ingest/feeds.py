@@ -28,7 +28,7 @@ from ingest.feedstate import FeedRow, FeedState, ItemRow
 from ingest.pipeline import IngestOptions, ingest_items
 from ingest.report import Failure, Progress
 from ingest.web import FeedEntries, check_url, entry_article, entry_key, fetch, http_client, parse_feed
-from rag.errors import InputError
+from rag import InputError
 
 if TYPE_CHECKING:
     from rag import NewsStore

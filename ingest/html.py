@@ -6,7 +6,7 @@ import logging
 
 from ingest.datelines import parse_date
 from ingest.documents import RawArticle
-from rag.errors import InputError
+from rag import InputError
 
 __all__ = ["extract_html"]
 

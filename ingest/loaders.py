@@ -30,7 +30,7 @@ from ingest.decoding import decode_bytes, detect_encoding, looks_binary
 from ingest.documents import RawArticle
 from ingest.report import Failure
 from ingest.web import FetchOptions, canonical_url, iter_url
-from rag.errors import InputError
+from rag import InputError
 
 __all__ = [
     "FIELDS",

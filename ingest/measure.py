@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.pipeline import IngestOptions, ingest
-from rag.embeddings import MiniLMEmbeddings
-from rag.store import NewsStore
+from rag import MiniLMEmbeddings, NewsStore
 
 __all__ = ["Measurement", "measure", "score"]
 

@@ -30,11 +30,10 @@ from ingest.documents import RawArticle
 from ingest.loaders import LoadOptions, is_url, iter_input
 from ingest.report import Failure, IngestReport, Progress
 from ingest.web import FetchOptions
-from rag.records import Article, Chunk
+from rag import Article, Chunk
 
 if TYPE_CHECKING:
-    from rag.settings import Settings
-    from rag.store import NewsStore
+    from rag import NewsStore, Settings
 
 __all__ = ["IngestOptions", "ingest", "ingest_items", "ingest_paths", "make_article"]
 
@@ -229,12 +228,10 @@ class _Run:
 
     def flush(self) -> None:
         if self.batch:
-            texts = [c.embed_text for _, chunks in self.batch for c in chunks]
-            vectors = self.store.embeddings.embed_array(texts)
-            self.store.write_articles(self.batch, vectors)
+            self.store.write_articles(self.batch)
             for article, chunks in self.batch:
                 self.stored[article.id] = _info(article, len(chunks))
-            self.report.chunks_added += len(texts)
+                self.report.chunks_added += len(chunks)
             self.batch = []
             self.batch_ids.clear()
             self.batch_chunks = 0
@@ -266,7 +263,7 @@ def _under(origin: str, root: str) -> bool:
 
 
 def _info(article: Article, n_chunks: int) -> Any:
-    from rag.records import ArticleInfo
+    from rag import ArticleInfo
 
     return ArticleInfo(
         id=article.id,

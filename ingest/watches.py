@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ingest.chunking import split_sentences
 from ingest.feedstate import FeedState, WatchRow
 from ingest.web import FetchOptions, check_url, http_client
-from rag.errors import InputError
+from rag import InputError
 
 if TYPE_CHECKING:
     from rag import HybridRetriever, Passage

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlparse, urlunparse
 
 from ingest.documents import RawArticle
 from ingest.report import Failure
-from rag.errors import InputError
+from rag import InputError
 
 __all__ = [
     "FeedEntries",

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rag.answering import AnswerEngine, History, LLMUnavailableWithSources
     from rag.api import NewsRAG
-    from rag.embeddings import MiniLMEmbeddings
+    from rag.embeddings import (
+        MAX_TOKENS,
+        MiniLMEmbeddings,
+        count_tokens,
+        default_home,
+        model_path,
+        onnx_model_file,
+    )
     from rag.errors import (
         ConfigError,
         EmptyStoreError,
@@ -26,7 +33,8 @@ if TYPE_CHECKING:
         NewsragError,
         StoreError,
     )
-    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Passage
+    from rag.llm import local_llm_available
+    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Passage, chunk_id
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
@@ -37,7 +45,12 @@ _WHERE = {
     "History": "rag.answering",
     "LLMUnavailableWithSources": "rag.answering",
     "NewsRAG": "rag.api",
+    "count_tokens": "rag.embeddings",
+    "default_home": "rag.embeddings",
+    "MAX_TOKENS": "rag.embeddings",
     "MiniLMEmbeddings": "rag.embeddings",
+    "model_path": "rag.embeddings",
+    "onnx_model_file": "rag.embeddings",
     "ConfigError": "rag.errors",
     "EmptyStoreError": "rag.errors",
     "InputError": "rag.errors",
@@ -45,10 +58,12 @@ _WHERE = {
     "ModelError": "rag.errors",
     "NewsragError": "rag.errors",
     "StoreError": "rag.errors",
+    "local_llm_available": "rag.llm",
     "Answer": "rag.records",
     "Article": "rag.records",
     "ArticleInfo": "rag.records",
     "Chunk": "rag.records",
+    "chunk_id": "rag.records",
     "Citation": "rag.records",
     "Passage": "rag.records",
     "ArticleHit": "rag.retrieval",
@@ -64,6 +79,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "MAX_TOKENS",
     "Answer",
     "AnswerEngine",
     "Article",
@@ -92,6 +108,12 @@ __all__ = [
     "StoreStats",
     "Verified",
     "Verifier",
+    "chunk_id",
+    "count_tokens",
+    "default_home",
+    "local_llm_available",
+    "model_path",
+    "onnx_model_file",
 ]
 
 

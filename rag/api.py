@@ -120,6 +120,20 @@ class NewsRAG:
             return "local" if local_llm_available(self.settings.llm.model) else "extractive"
         return cast(Generator, name)
 
+    def backends(self) -> list[Generator]:
+        """The generators that can answer here: ``extractive`` always, ``local`` when its packages are
+        installed (or a chat model was injected), ``openai`` when a server URL or key is set."""
+        from rag.llm import local_llm_available
+
+        llm = self.settings.llm
+        found: list[Generator] = []
+        if self._chat_model is not None or local_llm_available(llm.model):
+            found.append("local")
+        if llm.base_url or llm.api_key is not None:
+            found.append("openai")
+        found.append("extractive")
+        return found
+
     def chat_model(self, backend: LLMBackend | str | None = None) -> BaseChatModel | None:
         """The chat model behind a backend (None for ``extractive``), built once and cached.
 

@@ -38,7 +38,7 @@ class EmptyStoreError(StoreError):
     def __init__(self, collection: str) -> None:
         super().__init__(
             f"the collection {collection!r} is empty: add articles first, "
-            "e.g. `newsrag ingest samples/` or `newsrag ingest PATH_OR_URL`"
+            "e.g. `newsrag ingest --samples` or `newsrag ingest PATH_OR_URL`"
         )
 
 

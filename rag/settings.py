@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     ingest: IngestSettings = IngestSettings()
     ui: UISettings = UISettings()
+    # Bearer keys that programs present to ``newsrag serve``'s /v1 and /mcp routes, comma-separated
+    # (NEWSRAG_API_KEYS="key1,key2"); unset: those routes need the chat login, or nothing without one.
+    api_keys: SecretStr | None = None
+
+    def api_key_set(self) -> frozenset[str]:
+        """The API keys, split and stripped (empty when none is set)."""
+        raw = self.api_keys.get_secret_value() if self.api_keys is not None else ""
+        return frozenset(k.strip() for k in raw.split(",") if k.strip())
 
     @classmethod
     def settings_customise_sources(

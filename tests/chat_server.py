@@ -1,4 +1,5 @@
-"""``newsrag chat`` in a child process on a free loopback port, for the access and load tests."""
+"""``newsrag chat`` (or ``serve``) in a child process on a free loopback port, for the access, load and
+integration tests."""
 
 from __future__ import annotations
 
@@ -57,15 +58,19 @@ def listening_addresses(port: int) -> set[str]:
 
 @contextmanager
 def chat_app(
-    home: Path, *args: str, settings: dict[str, str] | None = None, timeout: float = 180
+    home: Path,
+    *args: str,
+    settings: dict[str, str] | None = None,
+    timeout: float = 180,
+    command: str = "chat",
 ) -> Iterator[tuple[str, int]]:
-    """Start ``newsrag chat`` with ``args`` and ``NEWSRAG_<settings>``; yield (URL, port); stop it."""
+    """Start ``newsrag <command>`` with ``args`` and ``NEWSRAG_<settings>``; yield (URL, port); stop it."""
     port = free_port()
-    log_path = home.parent / f"chat-{port}.log"
+    log_path = home.parent / f"{command}-{port}.log"
     home.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from cli import main; main()", "chat", "--port", str(port), *args],
+        [sys.executable, "-c", "from cli import main; main()", command, "--port", str(port), *args],
         env=newsrag_env(home, **(settings or {})),
         cwd=home.parent,
         stdout=log,
@@ -82,7 +87,9 @@ def chat_app(
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"newsrag chat did not start on {url}: {log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"newsrag {command} did not start on {url}: {log_path.read_text()[-2000:]}"
+                )
             time.sleep(0.5)
         yield url, port
     finally:

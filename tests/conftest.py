@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +18,35 @@ os.environ.update(
     GRADIO_ANALYTICS_ENABLED="False",
     TOKENIZERS_PARALLELISM="false",
 )
+
+
+class NetworkBlocked(OSError):
+    """A test tried to reach an address off this machine."""
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:  # a host name other than localhost
+        return False
+
+
+def _loopback_only(connect: Any) -> Any:
+    def guarded(sock: socket.socket, address: Any) -> Any:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            if host != "localhost" and not _is_loopback_ip(host):
+                raise NetworkBlocked(f"tests may only connect to loopback, not {host}")
+        return connect(sock, address)
+
+    return guarded
+
+
+# Tests run offline: a connection to anything but loopback fails at once (the stack's telemetry and
+# version checks are switched off above; this catches what a switch missed). Child processes are
+# not covered: they get the offline switches through the environment.
+socket.socket.connect = _loopback_only(socket.socket.connect)  # type: ignore[method-assign]
+socket.socket.connect_ex = _loopback_only(socket.socket.connect_ex)  # type: ignore[method-assign]
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"

@@ -18,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from rag.embeddings import MiniLMEmbeddings
@@ -111,7 +110,7 @@ def test_two_processes_share_one_server(server: str, tmp_path: Path) -> None:
         ]
 
 
-def _synthetic(n: int, start: int = 0) -> tuple[list[tuple[Article, list[Chunk]]], np.ndarray]:
+def _synthetic(n: int, start: int = 0) -> list[tuple[Article, list[Chunk]]]:
     items: list[tuple[Article, list[Chunk]]] = []
     for i in range(start, start + n):
         text = f"Report {i}: the council of town {i} approved budget line {i * 7} for the harbour works."
@@ -131,10 +130,7 @@ def _synthetic(n: int, start: int = 0) -> tuple[list[tuple[Article, list[Chunk]]
             for j, (s, e) in enumerate(((0, half), (half, len(text))))
         ]
         items.append((a, chunks))
-    rng = np.random.default_rng(start)
-    vectors = rng.normal(size=(2 * n, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return items, vectors
+    return items
 
 
 @pytest.mark.slow
@@ -145,8 +141,7 @@ def test_keyword_sync_cost(server: str, tmp_path: Path, embeddings: MiniLMEmbedd
     reader = NewsStore(tmp_path / "r", collection="sync", chroma_url=server, embeddings=embeddings)
     try:
         for start in range(0, n, 250):
-            items, vectors = _synthetic(250, start)
-            writer.write_articles(items, vectors)
+            writer.write_articles(_synthetic(250, start))
         t0 = time.perf_counter()
         reader.sync_keywords(force=True)
         full = time.perf_counter() - t0
@@ -156,8 +151,7 @@ def test_keyword_sync_cost(server: str, tmp_path: Path, embeddings: MiniLMEmbedd
             t0 = time.perf_counter()
             reader.sync_keywords(force=True)
             noop.append(time.perf_counter() - t0)
-        items, vectors = _synthetic(10, n)
-        writer.write_articles(items, vectors)
+        writer.write_articles(_synthetic(10, n))
         t0 = time.perf_counter()
         reader.sync_keywords(force=True)
         delta = time.perf_counter() - t0

@@ -41,8 +41,7 @@ def _chunks(a: Article) -> list[Chunk]:
 
 def _write(store: NewsStore, *articles: Article) -> None:
     items = [(a, _chunks(a)) for a in articles]
-    vectors = store.embeddings.embed_array([c.embed_text for _, cs in items for c in cs])
-    store.write_articles(items, vectors)
+    store.write_articles(items)
 
 
 NATO = _article(
@@ -119,7 +118,7 @@ def test_half_written_articles_are_invisible_and_repaired(any_store: NewsStore) 
     # What a writer killed between its chunk insert and its commit leaves behind.
     ch = _chunks(NATO)
     any_store.manifest.upsert(
-        ids=["nato"], embeddings=any_store._zero(1), metadatas=[{"status": "pending", "title": "x"}]
+        ids=["nato"], embeddings=[[0.0] * 384], metadatas=[{"status": "pending", "title": "x"}]
     )
     any_store.chunks.add(
         ids=[c.id for c in ch],
@@ -162,7 +161,7 @@ def test_chunk_ids_must_name_their_article_and_position(tmp_path: Path, embeddin
     store = NewsStore(tmp_path / "home", embeddings=embeddings)
     bad = [replace(c, id=f"nato:{c.position}") for c in _chunks(NATO)]
     with pytest.raises(ValueError, match="should be 'nato#0'"):
-        store.write_articles([(NATO, bad)], embeddings.embed_array([c.embed_text for c in bad]))
+        store.write_articles([(NATO, bad)])
     assert store.stats().articles == 0 and store.chunks.count() == 0
     assert store.written_with is None and not store.chunks.metadata  # no trace of the refused batch
     store.close()

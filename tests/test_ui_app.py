@@ -156,7 +156,7 @@ def test_empty_collection_says_how_to_add_articles(empty: NewsStore) -> None:
     *_, (chat, panel, turns, _) = _ask(h, STOLTENBERG_Q)
     message = chat[-1]["content"]
     assert "The collection is empty." in message and "Add articles" in message
-    assert "newsrag ingest samples/" in message
+    assert "newsrag ingest --samples" in message
     assert turns[-1].error and "No answer" in panel
 
 

@@ -264,7 +264,9 @@ def test_login_page_then_the_app(chromium: Any, tmp_path: Path) -> None:
         expect(page.locator("#nr-links textarea")).to_be_visible()  # "Add articles" is open already
         _shot(page, "07-login-then-empty.png")
         _ask(page, STOLTENBERG_Q)
-        expect(page.locator("#nr-chat")).to_contain_text("newsrag ingest samples/", timeout=ANSWER_TIMEOUT_MS)
+        expect(page.locator("#nr-chat")).to_contain_text(
+            "newsrag ingest --samples", timeout=ANSWER_TIMEOUT_MS
+        )
         page.close()
     finally:
         app.close()

@@ -65,7 +65,7 @@ def test_public_host_without_login_is_warned_about(launched: list[dict[str, Any]
     ("args", "message"),
     [
         (["--auth", "just-a-user"], "user:password"),
-        (["--backend", "gpt"], "use one of"),
+        (["--backend", "gpt"], "is not one of"),
         (["--port", "70000"], "65535"),
     ],
 )

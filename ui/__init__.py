@@ -16,7 +16,17 @@ import os
 # the page promises to fetch nothing from outside the machine.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from ui.app import create_app, launch, launch_kwargs
+from ui._auth import logged_in
+from ui.app import create_app, gradio_server, launch, launch_kwargs, mount
 from ui.handlers import ChatHandlers, answer_dict
 
-__all__ = ["ChatHandlers", "answer_dict", "create_app", "launch", "launch_kwargs"]
+__all__ = [
+    "ChatHandlers",
+    "answer_dict",
+    "create_app",
+    "gradio_server",
+    "launch",
+    "launch_kwargs",
+    "logged_in",
+    "mount",
+]

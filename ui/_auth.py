@@ -15,9 +15,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from rag.errors import ConfigError
+from rag import ConfigError
 
-__all__ = ["RequireLogin", "parse_auth"]
+__all__ = ["RequireLogin", "logged_in", "parse_auth"]
 
 _PROTECTED_PREFIX = "/gradio_api/"
 # Gradio's launch() calls this itself, without a login, to run startup events once; later calls
@@ -52,7 +52,8 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {key: morsel.value for key, morsel in jar.items()}
 
 
-def _logged_in(scope: Scope, app: Any) -> bool:
+def logged_in(scope: Scope, app: Any) -> bool:
+    """Whether the request in ``scope`` carries a valid login cookie of the Gradio app ``app``."""
     cookie_id = getattr(app, "cookie_id", None)
     tokens = getattr(app, "tokens", None) or {}
     if cookie_id is None:
@@ -80,7 +81,7 @@ class RequireLogin:
             (path.startswith(_PROTECTED_PREFIX) and path not in _OPEN) or path in _SCHEMA
         ):
             gradio_app = scope.get("app")
-            if getattr(gradio_app, "auth", None) is not None and not _logged_in(scope, gradio_app):
+            if getattr(gradio_app, "auth", None) is not None and not logged_in(scope, gradio_app):
                 await _deny(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -28,10 +28,11 @@ from ui.uploads import UPLOAD_SUFFIXES
 from ui.watches import watches_html
 
 if TYPE_CHECKING:
-    from rag.api import NewsRAG
-    from rag.settings import Settings
+    from fastapi import FastAPI
 
-__all__ = ["create_app", "launch", "launch_kwargs"]
+    from rag import NewsRAG, Settings
+
+__all__ = ["create_app", "gradio_server", "launch", "launch_kwargs", "mount"]
 
 TITLE = "newsrag · ask the news"
 
@@ -282,3 +283,23 @@ def launch(app: gr.Blocks, settings: Settings, **overrides: Any) -> tuple[Any, s
     kwargs = {**launch_kwargs(settings), **overrides}
     kwargs["share"] = False  # never a public link, whatever the caller passed
     return app.queue(default_concurrency_limit=1).launch(**kwargs)
+
+
+def mount(parent: FastAPI, app: gr.Blocks, settings: Settings) -> FastAPI:
+    """Serve ``app`` at ``/`` of ``parent`` (a FastAPI app run by its own server), with the same login,
+    limits and look as :func:`launch`. Routes ``parent`` already has keep precedence.
+
+    Raises:
+        ConfigError: ``ui.auth`` is not ``user:password``.
+    """
+    kwargs = launch_kwargs(settings)
+    del kwargs["share"]
+    app.queue(default_concurrency_limit=1)
+    return gr.mount_gradio_app(parent, app, path="/", **kwargs)
+
+
+def gradio_server(parent: FastAPI) -> Any:
+    """The Gradio app :func:`mount` put at ``/`` of ``parent`` (its login tokens live there)."""
+    from starlette.routing import Mount
+
+    return next(r.app for r in parent.routes if isinstance(r, Mount) and r.path == "")

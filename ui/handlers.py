@@ -21,16 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag.errors import ConfigError, EmptyStoreError, LLMUnavailableError, NewsragError
-from rag.records import Answer
+from rag import Answer, ConfigError, EmptyStoreError, LLMUnavailableError, NewsragError
 from ui import render
 from ui.render import Turn
 from ui.uploads import display_input, parse_links, stage_uploads
 
 if TYPE_CHECKING:
     from ingest import Failure, IngestReport
-    from rag.api import NewsRAG
-    from rag.settings import Settings
+    from rag import NewsRAG, Settings
 
 __all__ = ["ChatHandlers", "answer_dict", "messages"]
 
@@ -38,7 +36,7 @@ log = logging.getLogger(__name__)
 
 EMPTY_HINT = (
     "Open **Add articles** on the left to upload files or paste links, "
-    "or run `newsrag ingest samples/` in a terminal, then ask again."
+    "or run `newsrag ingest --samples` in a terminal, then ask again."
 )
 LLM_HINT = 'Start the model server, or set `llm.backend = "extractive"` to answer without a language model.'
 

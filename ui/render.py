@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlparse
 
-from rag.records import Answer, Citation, Passage
+from rag import Answer, Citation, Passage
 
 __all__ = [
     "Turn",

@@ -1,0 +1,13 @@
+"""The store: Chroma (embedded or a server) for chunks and vectors, a manifest of whole articles, and
+a SQLite FTS5 keyword index kept in step. :class:`NewsStore` is the one facade; the modules behind it:
+
+- ``news``: the facade and the crash-safe write protocol (pending -> complete, repair);
+- ``keywords``: the BM25 index; ``filters``: what a search may be limited to;
+- ``_chroma``: opening Chroma with our own embedding function; ``_meta``: records <-> Chroma metadata.
+"""
+
+from rag.store.filters import Filters, StoreStats, day_number
+from rag.store.keywords import KeywordIndex
+from rag.store.news import PENDING_LEASE_SECONDS, NewsStore
+
+__all__ = ["PENDING_LEASE_SECONDS", "Filters", "KeywordIndex", "NewsStore", "StoreStats", "day_number"]

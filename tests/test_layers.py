@@ -1,0 +1,57 @@
+"""The import contracts in pyproject.toml hold, and a forbidden import breaks them (so `make lint` fails)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("rag", "ingest", "ui", "eval", "cli", "server", "bench")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+pytestmark = pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter is not installed")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(tree / "pyproject.toml"), "--no-cache"],
+        cwd=tree,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the project's packages and contracts, to break on purpose."""
+    for name in PACKAGES:
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_contracts_hold(tree: Path) -> None:
+    result = _lint(tree)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_core_importing_a_client_breaks_the_layers(tree: Path) -> None:
+    with (tree / "rag" / "records.py").open("a") as f:
+        f.write("\nfrom ui import render  # noqa\n")
+    result = _lint(tree)
+    assert result.returncode == 1
+    assert "rag.records -> ui" in result.stdout
+
+
+def test_a_client_reaching_into_the_core_breaks_the_public_face(tree: Path) -> None:
+    with (tree / "ui" / "render.py").open("a") as f:
+        f.write("\nfrom rag.retrieval import HybridRetriever  # noqa\n")
+    result = _lint(tree)
+    assert result.returncode == 1
+    assert "ui.render -> rag.retrieval" in result.stdout
