@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from cli import ask, chat, evaluate, ingest
+from cli import ask, chat, check, evaluate, ingest
 
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
@@ -29,6 +29,7 @@ ingest.register(app)  # ingest, stats, delete
 ask.register(app)  # ask
 evaluate.register(app)  # eval (run, compare, report)
 chat.register(app)  # chat (the web page)
+check.register(app)  # check, eval claims
 
 
 def main() -> None:

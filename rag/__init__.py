@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rag.answering import AnswerEngine, History, LLMUnavailableWithSources
     from rag.api import NewsRAG
+    from rag.claims import ClaimCheck, ClaimChecker, ClaimEvidence
     from rag.embeddings import MiniLMEmbeddings
     from rag.errors import (
         ConfigError,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
         NewsragError,
         StoreError,
     )
-    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Passage
+    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Correction, Passage
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
@@ -37,6 +38,9 @@ _WHERE = {
     "History": "rag.answering",
     "LLMUnavailableWithSources": "rag.answering",
     "NewsRAG": "rag.api",
+    "ClaimCheck": "rag.claims",
+    "ClaimChecker": "rag.claims",
+    "ClaimEvidence": "rag.claims",
     "MiniLMEmbeddings": "rag.embeddings",
     "ConfigError": "rag.errors",
     "EmptyStoreError": "rag.errors",
@@ -50,6 +54,7 @@ _WHERE = {
     "ArticleInfo": "rag.records",
     "Chunk": "rag.records",
     "Citation": "rag.records",
+    "Correction": "rag.records",
     "Passage": "rag.records",
     "ArticleHit": "rag.retrieval",
     "HybridRetriever": "rag.retrieval",
@@ -71,7 +76,11 @@ __all__ = [
     "ArticleInfo",
     "Chunk",
     "Citation",
+    "ClaimCheck",
+    "ClaimChecker",
+    "ClaimEvidence",
     "ConfigError",
+    "Correction",
     "EmptyStoreError",
     "Filters",
     "History",

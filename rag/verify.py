@@ -13,8 +13,12 @@ For each sentence of a generated answer:
 Links in the answer that appear in no cited passage (text or URL) are removed. Each citation
 carries the exact supporting span of its passage, verbatim, with its offsets.
 
-Known limit: overlap and cosine do not see negation, so "there is a threat" and "there is no
-threat" score alike against the same sentence.
+Overlap and cosine do not see who says what, nor negation ("there is a threat" and "there is no
+threat" score alike), so each supported sentence is then put to the claim checker
+(:func:`rag.claims.checker.span_problem`) against the spans that support it: a sentence that puts
+words in the wrong mouth is rewritten with the speaker the passage names; one whose polarity,
+numbers, dates or names disagree with every supporting span loses those citations and, with none
+left, is removed. Each such change is reported in ``corrections``.
 
 Example:
     >>> v = Verifier(embed=None)
@@ -36,7 +40,7 @@ import numpy as np
 
 from rag._query import content_words, stem
 from rag._text import MARKER, URL, marker_numbers, sentence_spans, strip_markers, tidy
-from rag.records import Citation, Passage
+from rag.records import Citation, Correction, Passage
 
 __all__ = [
     "Embed",
@@ -118,6 +122,7 @@ class Verified:
     supported: int = 0  # sentences that a source supports
     dropped_markers: list[int] = field(default_factory=list)  # numbers pointing to no source
     removed_links: list[str] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)  # claims removed or rewritten
 
 
 @dataclass
@@ -218,6 +223,7 @@ class Verifier:
                 best = max(row, key=lambda sp: sp.score)
                 if best.score >= self.threshold:
                     s.kept = [best.passage + 1]
+        corrections = [c for s in checked if (c := _check_claim(s, sources)) is not None]
         # Links survive only where a passage the answer still cites holds them.
         cited_numbers = {n for s in sentences for n in s.kept}
         cited_links = [known_links[n - 1] for n in cited_numbers]
@@ -226,7 +232,9 @@ class Verifier:
                 if not any(link.rstrip("/") in t for t in cited_links):
                     removed_links.append(link)
                     s.claim = tidy(s.claim.replace(link, ""))
-        return self._assemble(sentences, sources, dropped, removed_links)
+        verified = self._assemble(sentences, sources, dropped, removed_links)
+        verified.corrections = corrections
+        return verified
 
     def _sentences(self, answer: str, n_sources: int, dropped: list[int]) -> list[_Sentence]:
         out: list[_Sentence] = []
@@ -284,6 +292,29 @@ class Verifier:
             dropped_markers=dropped,
             removed_links=links,
         )
+
+
+def _check_claim(s: _Sentence, sources: Sequence[Passage]) -> Correction | None:
+    """Keep the citations whose span agrees with the sentence's claim; with none left, rewrite the
+    sentence with the right speaker when that is what it got wrong, else drop it."""
+    from rag.claims.checker import span_problem  # the checker scores spans with this module
+
+    if not s.kept:
+        return None
+    problems = {
+        n: span_problem(s.claim, sources[n - 1], s.support[n].start, s.support[n].end) for n in s.kept
+    }
+    agree = [n for n, problem in problems.items() if problem is None]
+    if agree:
+        s.kept = agree
+        return None
+    n = s.kept[0]
+    kind, reason, corrected = problems[n] or ("", "", "")
+    if corrected and span_problem(corrected, sources[n - 1], s.support[n].start, s.support[n].end) is None:
+        old, s.claim, s.kept = s.claim, corrected, [n]
+        return Correction(old, "rewritten", kind, reason, corrected)
+    s.kept = []
+    return Correction(s.claim, "removed", kind, reason)
 
 
 def _join(sep: str, text: str, parts: list[str]) -> str:
