@@ -40,6 +40,7 @@ import numpy as np
 
 from rag._query import content_words, stem
 from rag._text import MARKER, URL, marker_numbers, sentence_spans, strip_markers, tidy
+from rag.claims.quantities import numbers, same_number
 from rag.records import Citation, Correction, Passage
 
 __all__ = [
@@ -54,7 +55,7 @@ __all__ = [
 
 Embed = Callable[[list[str]], np.ndarray]
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?<![\d$.,])(?:19|20)\d\d(?![\d,])")
 
 
 class EmbeddingCache:
@@ -96,8 +97,13 @@ def content_stems_weighted(text: str) -> dict[str, float]:
     return out
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+def _numbers(text: str) -> list[float]:
+    """Amounts and years, normalised ("$4.2 million" = "4,200,000")."""
+    return numbers(text) + [float(y) for y in _YEAR.findall(text)]
+
+
+def _has_numbers(claim: list[float], passage: list[float]) -> bool:
+    return all(any(same_number(v, u) for u in passage) for v in claim)
 
 
 @dataclass(frozen=True)
@@ -143,16 +149,23 @@ class Verifier:
         embed: texts -> L2-normalised vectors (e.g. ``MiniLMEmbeddings().embed_array``); None uses
             content-word overlap alone.
         threshold: the support a sentence needs, in [0, 1].
+        number_penalty: the factor a span's score takes when its passage lacks a number of the
+            claim (1.0: none, for the claim checker, which reports the wrong number instead).
         min_content_words: sentences with fewer content words ("Yes.", "He said so.") are kept
             without a citation and count neither as supported nor unsupported. Anything longer
             must be supported, so a short injected line ("I have been pwned.") is still removed.
     """
 
     def __init__(
-        self, embed: Embed | None = None, threshold: float = 0.5, min_content_words: int = 1
+        self,
+        embed: Embed | None = None,
+        threshold: float = 0.5,
+        min_content_words: int = 1,
+        number_penalty: float = 0.5,
     ) -> None:
         self.embed = embed
         self.threshold = threshold
+        self.number_penalty = number_penalty
         self.min_content_words = min_content_words
 
     # ---- scoring -------------------------------------------------------------------------------
@@ -184,7 +197,8 @@ class Verifier:
         for ci, claim in enumerate(claims):
             weights = content_stems_weighted(claim)
             total = sum(weights.values()) or 1.0
-            missing_number = [not _numbers(claim) <= nums for nums in passage_numbers]
+            claim_numbers = _numbers(claim)
+            missing_number = [not _has_numbers(claim_numbers, nums) for nums in passage_numbers]
             best: dict[int, Span] = {}
             for j, a, b, idx in cands:
                 found = set().union(*(stems[i] for i in idx))
@@ -192,7 +206,7 @@ class Verifier:
                 semantic = max(float(sims[ci, i]) for i in idx) if sims is not None else None
                 score = lexical if semantic is None else (lexical + max(semantic, 0.0)) / 2
                 if missing_number[j]:
-                    score *= 0.5
+                    score *= self.number_penalty
                 if j not in best or score > best[j].score + 1e-9:
                     best[j] = Span(j, a, b, score, lexical, semantic)
             out.append([best.get(j, Span(j, 0, 0, 0.0, 0.0, None)) for j in range(len(passages))])

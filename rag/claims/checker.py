@@ -82,7 +82,7 @@ class ClaimChecker:
         min_overlap: float = 0.7,
         margin: float = 0.05,
     ) -> None:
-        self.scorer = Verifier(embed=embed)
+        self.scorer = Verifier(embed=embed, number_penalty=1.0)
         self.threshold = threshold
         self.min_overlap = min_overlap
         self.margin = margin
@@ -122,7 +122,10 @@ class ClaimChecker:
         floor = max(self.threshold, best.score - self.margin)
         tried: list[tuple[Span, Problem]] = []
         weak: list[Span] = []
+        said = _said(claim)
         for span in (s for s in ranked[:3] if s.score >= floor and s.lexical >= self.min_overlap):
+            if said and _coverage(said, passages[span.passage].text[span.start : span.end]) < 0.5:
+                continue  # the speaker's name matches, but not what the claim has them say
             problem = span_problem(claim, passages[span.passage], span.start, span.end, articles)
             if problem is not None:
                 tried.append((span, problem))
@@ -130,6 +133,11 @@ class ClaimChecker:
                 return _supported(claim, passages, span)
             else:
                 weak.append(span)
+        if not tried and not weak:
+            return ClaimCheck(
+                claim, "not_found", reason="no passage has the speaker say it", score=best.score,
+                evidence=[_evidence(passages, best)],
+            )  # fmt: skip
         if not tried:
             return _supported(claim, passages, weak[0])
         span, (kind, reason, corrected) = tried[0]
@@ -185,6 +193,19 @@ def _speaker_problem(
     corrected = claim[:a] + said_by + claim[b:]
     corrected = corrected[0].upper() + corrected[1:]
     return "speaker", f"the passage attributes this to {said_by}, not {phrase}", corrected
+
+
+def _said(claim: str) -> set[str]:
+    """The stems of what a claim has its speaker say (empty when it names no speaker)."""
+    speaker = claim_speaker(claim)
+    if speaker is None:
+        return set()
+    _, a, b = speaker
+    return _stems(claim[:a] + " " + claim[b:]) - _stems(speaker[0])
+
+
+def _coverage(wanted: set[str], text: str) -> float:
+    return len(wanted & _stems(text)) / len(wanted) if wanted else 1.0
 
 
 def _supported(claim: str, passages: Sequence[Passage], span: Span) -> ClaimCheck:
@@ -255,10 +276,29 @@ def _entity_problem(claim: str, text: str, passage: Passage, skip: set[str]) -> 
             or (first.lower().startswith(name) and name in lowered)
         ):
             continue
-        if name in words or any(len(name) >= 5 and w.startswith(name[:5]) for w in words):
-            continue
-        return "entity", f"the passage does not name {name.capitalize()}", ""
+        if not (name in words or any(len(name) >= 5 and w.startswith(name[:5]) for w in words)):
+            return "entity", f"the passage does not name {name.capitalize()}", ""
+        if not _in_place(name, claim, text):
+            return "entity", f"the passage names {name.capitalize()}, but not in this role", ""
     return None
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (len(a) >= 5 and b.startswith(a[:5])) or stem(a) == stem(b)
+
+
+def _in_place(name: str, claim: str, text: str, window: int = 10) -> bool:
+    """Whether ``name`` stands in the span among the claim's other words: a name the span holds
+    only in another part ("Sweden and Finland ... as the war in Ukraine grinds on") is not."""
+    others = {
+        w for t in _TOKEN.findall(claim) for w in _split(t) if content_words(w) and not _same_word(name, w)
+    }
+    span_words = [w for t in _TOKEN.findall(text) for w in _split(t)]
+    near = [i for i, w in enumerate(span_words) if any(_same_word(o, w) for o in others)]
+    if not near:
+        return True
+    mine = [i for i, w in enumerate(span_words) if _same_word(name, w)]
+    return any(abs(i - j) <= window for i in mine for j in near)
 
 
 def _split(token: str) -> list[str]:

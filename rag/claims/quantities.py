@@ -96,7 +96,7 @@ def dates(text: str) -> list[DateMention]:
     for m in _DATE.finditer(text):
         if m.group("month"):
             word = m.group("month").lower().rstrip(".")
-            if word == "may" and not (m.group("day") or m.group("myear")):
+            if word == "may" and not (m.group("day") or m.group("myear")) and not _month_may(text, m.start()):
                 continue  # the verb "may"
             if word in ("mar", "jan") and not m.group("day") and m.group(0)[0].islower():
                 continue
@@ -114,6 +114,13 @@ def dates(text: str) -> list[DateMention]:
         else:
             out.append(DateMention("year", m.group(0), m.start(), m.end(), year=int(m.group("year"))))
     return out
+
+
+def _month_may(text: str, at: int) -> bool:
+    """ "May" inside a sentence, capitalised: the month, not the verb."""
+    return text[at] == "M" and bool(
+        re.search(r"\b(?:in|early|mid|late|since|until|by|of|last|next)\s+$", text[:at], re.I)
+    )
 
 
 def _day_name(word: str) -> str:

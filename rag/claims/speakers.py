@@ -33,7 +33,7 @@ _VERBS = (
     r"stressed|stresses|pointed out|points out|added|adds|claimed|claims|insisted|insists|argued|"
     r"argues|stated|confirmed|confirms|noted|explained|explains|underlined|underlines|"
     r"assured|assures|asserted|acknowledged|admitted|vowed|urged|tweeted|posted|emphasized|"
-    r"emphasised|recalled|predicted|promised|announce|deny|claim|warn"
+    r"emphasised|recalled|predicted|promised"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
 _ACCORDING = re.compile(r"\baccording to\s+([^,.;:()“”\"]+)", re.I)
@@ -70,6 +70,7 @@ class Cue:
     speaker: str
     start: int
     end: int
+    verb: bool = True  # the speaker is the subject of a speech verb (not "according to X")
 
 
 def _norm(word: str) -> str:
@@ -156,7 +157,7 @@ def cues(text: str) -> list[Cue]:
             out.append(Cue(after, m.start(), m.end() + len(after) + 1))
     for pattern in (_ACCORDING, _STATEMENT):
         for m in pattern.finditer(text):
-            out.append(Cue(m.group(1).strip(), m.start(), m.end()))
+            out.append(Cue(m.group(1).strip(), m.start(), m.end(), verb=False))
     return sorted(out, key=lambda c: c.start)
 
 
@@ -174,13 +175,11 @@ def speaker_of(text: str, start: int, end: int) -> str | None:
     para_b = text.find("\n", end)
     para_b = len(text) if para_b < 0 else para_b
     found = cues(text[para_a:para_b])
-    found = [Cue(c.speaker, c.start + para_a, c.end + para_a) for c in found]
-    inside = [c for c in found if c.start < end and c.end > start and not (c.start >= start and c.end <= end)]
-    found = [c for c in found if c not in inside] or found
+    found = [Cue(c.speaker, c.start + para_a, c.end + para_a, c.verb) for c in found]
     if not found:
         return None
     quote = next(
-        ((a, b) for a, b in _quotes(text[para_a:para_b]) if a + para_a <= start and end <= b + para_a + 1),
+        ((a, b) for a, b in _quotes(text[para_a:para_b]) if a + para_a <= start < b + para_a),
         None,
     )
     if quote is not None:
@@ -206,7 +205,7 @@ def _distance(c: Cue, start: int, end: int) -> int:
 def _resolve(text: str, cue: Cue) -> str:
     if cue.speaker.lower() not in _PRONOUN:
         return cue.speaker
-    named = [c for c in cues(text[: cue.start]) if name_tokens(c.speaker)]
+    named = [c for c in cues(text[: cue.start]) if c.verb and name_tokens(c.speaker)]
     return named[-1].speaker if named else cue.speaker
 
 
@@ -231,7 +230,8 @@ def same_speaker(claimed: str, found: str, article: str) -> bool:
     a, b = name_tokens(claimed), own | name_tokens(_expand(found, article))
     if a and b and a & b:
         return True
-    if a and (not b or (b == own and found.lower().startswith(("the ", "a ", "an ")))):
+    bare = found.lower().startswith(("the ", "a ", "an ")) and not re.search(r"['’]s\b", found)
+    if a and bare and b == own:
         # The cue is a description ("a representative", "the Grammy winner"): it may be anyone
         # the article names, so the claim's names must be in the article.
         return all(w in article.lower() for w in a)
@@ -280,11 +280,19 @@ def asked_speaker(question: str) -> str | None:
 def opens_mid_quote(text: str, start: int, end: int) -> bool:
     """Whether the sentence ``text[start:end]`` begins inside a quotation: one opened earlier in
     its paragraph, or one that closes in it unopened (the passage was cut inside the quote)."""
-    before = text[text.rfind("\n", 0, start) + 1 : start]
+    para = text.rfind("\n", 0, start) + 1
+    first = _closer(text, para, start)
+    before = text[first if first is not None else para : start]
     if before.count('"') % 2 == 1 or before.count("“") > before.count("”"):
         return True
-    first = re.search(r'["“”]', text[start:end])
-    if first is None:
-        return False
-    at = start + first.start()
-    return first.group(0) == "”" or (first.group(0) == '"' and at > start and text[at - 1] in ",.!?")
+    return _closer(text, start, end) is not None
+
+
+def _closer(text: str, start: int, end: int) -> int | None:
+    """Just past the first quote mark of ``text[start:end]`` when that mark closes a quote."""
+    m = re.search(r'["“”]', text[start:end])
+    if m is None:
+        return None
+    at = start + m.start()
+    closes = m.group(0) == "”" or (m.group(0) == '"' and at > start and text[at - 1] in ",.!?")
+    return at + 1 if closes else None
