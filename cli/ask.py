@@ -44,10 +44,17 @@ def _print_answer(answer: Answer) -> None:
             typer.echo(f'    "{c.quote}"')
             if p.url:
                 typer.echo(f"    {p.url}")
+    rewritten = [c for c in answer.corrections if c.action == "rewritten"]
+    checked = {c.claim for c in answer.corrections if c.action == "removed"}
+    if rewritten:
+        typer.echo("\nRewritten (the passage names another speaker):")
+        for c in rewritten:
+            typer.echo(f"  - {c.claim}\n    {c.reason}")
     if answer.unsupported:
         typer.echo("\nRemoved (no source supports it):")
         for s in answer.unsupported:
-            typer.echo(f"  - {s}")
+            why = next((c.reason for c in answer.corrections if c.claim == s), "") if s in checked else ""
+            typer.echo(f"  - {s}" + (f" ({why})" if why else ""))
     total = answer.timings.get("total")
     typer.echo(f"\n({answer.backend}" + (f", {total:.1f} s)" if total is not None else ")"), err=True)
 

@@ -237,7 +237,7 @@ class Verifier:
                 best = max(row, key=lambda sp: sp.score)
                 if best.score >= self.threshold:
                     s.kept = [best.passage + 1]
-        corrections = [c for s in checked if (c := _check_claim(s, sources)) is not None]
+        corrections = [c for s in checked if (c := _check_claim(s, sources, self.threshold)) is not None]
         # Links survive only where a passage the answer still cites holds them.
         cited_numbers = {n for s in sentences for n in s.kept}
         cited_links = [known_links[n - 1] for n in cited_numbers]
@@ -308,21 +308,27 @@ class Verifier:
         )
 
 
-def _check_claim(s: _Sentence, sources: Sequence[Passage]) -> Correction | None:
-    """Keep the citations whose span agrees with the sentence's claim; with none left, rewrite the
-    sentence with the right speaker when that is what it got wrong, else drop it."""
+def _check_claim(s: _Sentence, sources: Sequence[Passage], threshold: float) -> Correction | None:
+    """Keep the citations whose span agrees with the sentence's claim (or move it to another
+    source whose span does); with none, rewrite the sentence with the right speaker when that is
+    what it got wrong (judged on the best-supporting span), else drop it."""
     from rag.claims.checker import span_problem  # the checker scores spans with this module
 
     if not s.kept:
         return None
+    others = sorted(
+        (n for n, sp in s.support.items() if n not in s.kept and sp.score >= threshold),
+        key=lambda n: -s.support[n].score,
+    )
     problems = {
-        n: span_problem(s.claim, sources[n - 1], s.support[n].start, s.support[n].end) for n in s.kept
+        n: span_problem(s.claim, sources[n - 1], s.support[n].start, s.support[n].end)
+        for n in [*s.kept, *others]
     }
-    agree = [n for n, problem in problems.items() if problem is None]
+    agree = [n for n in s.kept if problems[n] is None] or [n for n in others if problems[n] is None][:1]
     if agree:
         s.kept = agree
         return None
-    n = s.kept[0]
+    n = max(problems, key=lambda m: s.support[m].score)
     kind, reason, corrected = problems[n] or ("", "", "")
     if corrected and span_problem(corrected, sources[n - 1], s.support[n].start, s.support[n].end) is None:
         old, s.claim, s.kept = s.claim, corrected, [n]
