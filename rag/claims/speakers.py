@@ -231,7 +231,7 @@ def same_speaker(claimed: str, found: str, article: str) -> bool:
     if a and b and a & b:
         return True
     bare = found.lower().startswith(("the ", "a ", "an ")) and not re.search(r"['’]s\b", found)
-    if a and bare and b == own:
+    if a and bare and not own and b == own:
         # The cue is a description ("a representative", "the Grammy winner"): it may be anyone
         # the article names, so the claim's names must be in the article.
         return all(w in article.lower() for w in a)
