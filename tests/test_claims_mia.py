@@ -78,7 +78,9 @@ def test_extractive_answer_keeps_to_stoltenbergs_whole_sentences(mia: NewsStore)
     api = NewsRAG(Settings(home=mia.home), store=mia)
     answer = api.ask(STOLTENBERG_Q, backend="extractive")
     assert "imminent military threat" in answer.text
-    assert any("imminent military threat" in c.quote and c.passage.article_id == MIA_ID for c in answer.citations)
+    assert any(
+        "imminent military threat" in c.quote and c.passage.article_id == MIA_ID for c in answer.citations
+    )
     assert "Zelensky" not in answer.text
     assert "vigilant" in answer.text and "reinforce" in answer.text  # the main points, not one sentence
     assert not answer.text.startswith("And ")  # never a fragment opening mid-quote
