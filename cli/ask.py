@@ -8,26 +8,24 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from
+from cli._options import (
+    ChromaOpt,
+    CollectionOpt,
+    HomeOpt,
+    JsonOpt,
+    parse_date,
+    reported_errors,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from rag import Answer, Passage
 
 BACKENDS = ("auto", "local", "openai", "extractive")
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date like 2023-11-21", param_hint=option) from exc
 
 
 def _meta(p: Passage) -> str:
@@ -44,17 +42,16 @@ def _print_answer(answer: Answer) -> None:
             typer.echo(f'    "{c.quote}"')
             if p.url:
                 typer.echo(f"    {p.url}")
-    rewritten = [c for c in answer.corrections if c.action == "rewritten"]
-    checked = {c.claim for c in answer.corrections if c.action == "removed"}
+    why = {fix.claim: fix.reason for fix in answer.corrections}
+    rewritten = [fix for fix in answer.corrections if fix.action == "rewritten"]
     if rewritten:
         typer.echo("\nRewritten (the passage names another speaker):")
-        for c in rewritten:
-            typer.echo(f"  - {c.claim}\n    {c.reason}")
+        for fix in rewritten:
+            typer.echo(f"  - {fix.claim}\n    {fix.reason}")
     if answer.unsupported:
         typer.echo("\nRemoved (no source supports it):")
         for s in answer.unsupported:
-            why = next((c.reason for c in answer.corrections if c.claim == s), "") if s in checked else ""
-            typer.echo(f"  - {s}" + (f" ({why})" if why else ""))
+            typer.echo(f"  - {s}" + (f" ({why[s]})" if s in why else ""))
     total = answer.timings.get("total")
     typer.echo(f"\n({answer.backend}" + (f", {total:.1f} s)" if total is not None else ")"), err=True)
 
@@ -95,7 +92,7 @@ def ask_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Ask a question; the answer cites the ingested articles, or says they don't answer it."""
-    from rag import Answer, ConfigError, LLMUnavailableWithSources, NewsRAG, NewsragError
+    from rag import Answer, LLMUnavailableWithSources, NewsRAG
 
     if backend is not None and backend not in BACKENDS:
         raise typer.BadParameter(f"use one of {', '.join(BACKENDS)}", param_hint="--backend")
@@ -104,29 +101,23 @@ def ask_command(
     rag = NewsRAG(settings)
     final: Answer | None = None
     try:
-        for event in rag.stream(
-            question,
-            as_of=_date(as_of, "--as-of"),
-            since=_date(since, "--since"),
-            until=_date(until, "--until"),
-            sources=source,
-            backend=backend,
-        ):
-            if isinstance(event, Answer):
-                final = event
-            elif stream:
-                sys.stderr.write(event)
-                sys.stderr.flush()
-    except LLMUnavailableWithSources as exc:
-        _fail_with_sources(exc, as_json)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except NewsragError as exc:
-        if as_json:
-            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        with reported_errors(as_json):
+            try:
+                for event in rag.stream(
+                    question,
+                    as_of=parse_date(as_of, "--as-of"),
+                    since=parse_date(since, "--since"),
+                    until=parse_date(until, "--until"),
+                    sources=source,
+                    backend=backend,
+                ):
+                    if isinstance(event, Answer):
+                        final = event
+                    elif stream:
+                        sys.stderr.write(event)
+                        sys.stderr.flush()
+            except LLMUnavailableWithSources as exc:
+                _fail_with_sources(exc, as_json)
     finally:
         rag.close()
     if stream:

@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from
-from cli.ask import _date
+from cli._options import (
+    ChromaOpt,
+    CollectionOpt,
+    HomeOpt,
+    JsonOpt,
+    parse_date,
+    reported_errors,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from rag.claims import ClaimCheck
@@ -50,20 +57,13 @@ def check_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Check a claim against the ingested articles: supported, contradicted (and how) or not found."""
-    from rag import ConfigError, NewsRAG, NewsragError
+    from rag import NewsRAG
 
-    when = _date(as_of, "--as-of")
+    when = parse_date(as_of, "--as-of")
     rag = NewsRAG(settings_from(home, collection, chroma_url))
     try:
-        result = rag.check(claim, article_id=article, as_of=when)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except NewsragError as exc:
-        if as_json:
-            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        with reported_errors(as_json):
+            result = rag.check(claim, article_id=article, as_of=when)
     finally:
         rag.close()
     if as_json:
@@ -86,7 +86,7 @@ def eval_claims_command(
 ) -> None:
     """Score the claim checker on a labelled claim set: accuracy per kind (each claim checked
     against its own article; each corpus is ingested into its own eval collection first)."""
-    from eval.claims import CLAIM_KINDS, load_claims, score_claims
+    from eval.claims import load_claims, score_claims, summarize_claims
     from eval.harness import corpus_collection, ingest_corpus
     from rag import NewsRAG, NewsragError, Settings
 
@@ -112,7 +112,12 @@ def eval_claims_command(
             raise typer.Exit(1) from exc
         finally:
             rag.close()
-    report = _merge(results, [c.id for c in todo], CLAIM_KINDS)
+    report = summarize_claims(
+        [r for res in results for r in res["rows"]],
+        skipped=[c.id for c in todo] + [s for res in results for s in res["skipped"]],
+        articles=sum(res["articles"] for res in results),
+        seconds=[t for res in results for t in res["seconds"]],
+    )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
@@ -121,29 +126,6 @@ def eval_claims_command(
     for kind, row in report["kinds"].items():
         typer.echo(f"{kind:<10} {row['n']:>4} {row['caught']:>7.3f} {row['exact']:>6.3f}")
     typer.echo(f"accuracy {report['accuracy']:.3f}; {report['seconds_p50'] * 1000:.0f} ms per claim (median)")
-
-
-def _merge(results: list[dict], skipped: list[str], kinds: tuple[str, ...]) -> dict:
-    rows = [r for res in results for r in res["rows"]]
-    per: dict[str, dict[str, float]] = {}
-    for kind in kinds:
-        mine = [r for r in rows if r["kind"] == kind]
-        if mine:
-            per[kind] = {
-                "n": len(mine),
-                "caught": round(sum(r["caught"] for r in mine) / len(mine), 3),
-                "exact": round(sum(r["exact"] for r in mine) / len(mine), 3),
-            }
-    times = sorted(res["seconds_p50"] for res in results)
-    return {
-        "n": len(rows),
-        "articles": sum(res["articles"] for res in results),
-        "skipped": skipped + [s for res in results for s in res["skipped"]],
-        "accuracy": round(sum(r["caught"] for r in rows) / len(rows), 3) if rows else 0.0,
-        "kinds": per,
-        "seconds_p50": times[len(times) // 2] if times else 0.0,
-        "rows": rows,
-    }
 
 
 def register(app: typer.Typer) -> None:

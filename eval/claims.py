@@ -24,7 +24,7 @@ from typing import Any
 
 from rag import InputError, NewsRAG
 
-__all__ = ["CLAIM_KINDS", "LabelledClaim", "load_claims", "score_claims"]
+__all__ = ["CLAIM_KINDS", "LabelledClaim", "load_claims", "score_claims", "summarize_claims"]
 
 CLAIM_KINDS = ("supported", "speaker", "negation", "number", "date", "entity", "unstated")
 _LABELS = {"supported": "supported", "unstated": "not_found"}
@@ -113,6 +113,15 @@ def score_claims(
             {"id": c.id, "kind": c.kind, "verdict": result.verdict, "got_kind": result.kind,
              "caught": caught, "exact": exact, "reason": result.reason, "claim": c.claim}
         )  # fmt: skip
+    articles = len({c.article_id for c in claims if c.id not in skipped})
+    return summarize_claims(rows, skipped=skipped, articles=articles, seconds=seconds)
+
+
+def summarize_claims(
+    rows: Sequence[dict[str, Any]], *, skipped: Sequence[str], articles: int, seconds: Sequence[float]
+) -> dict[str, Any]:
+    """The report over checked claims' rows: per-kind *caught* and *exact*, overall accuracy and
+    the median seconds per claim (``seconds`` keeps each claim's time)."""
     kinds: dict[str, dict[str, Any]] = {}
     for kind in CLAIM_KINDS:
         mine = [r for r in rows if r["kind"] == kind]
@@ -124,10 +133,11 @@ def score_claims(
             }
     return {
         "n": len(rows),
-        "articles": len({c.article_id for c in claims if c.id not in skipped}),
-        "skipped": skipped,
+        "articles": articles,
+        "skipped": list(skipped),
         "accuracy": round(sum(r["caught"] for r in rows) / len(rows), 3) if rows else 0.0,
         "kinds": kinds,
         "seconds_p50": round(statistics.median(seconds), 4) if seconds else 0.0,
-        "rows": rows,
+        "seconds": [round(t, 4) for t in seconds],
+        "rows": list(rows),
     }

@@ -64,9 +64,11 @@ class _Sentence:
     lede: bool
 
 
-def _sentences(passages: Sequence[Passage], speaker: str | None = None) -> list[_Sentence]:
-    """Whole sentences (none that opens inside a quotation); with ``speaker``, only those the
-    passage does not attribute to someone else."""
+def _sentences(
+    passages: Sequence[Passage], whole: bool = False, speaker: str | None = None
+) -> list[_Sentence]:
+    """The passages' sentences; ``whole``: none that opens inside a quotation; ``speaker``: only
+    those the passage does not attribute to someone else."""
     out = []
     for j, p in enumerate(passages):
         first = p.position == 0
@@ -74,7 +76,7 @@ def _sentences(passages: Sequence[Passage], speaker: str | None = None) -> list[
             text = p.text[a:b]
             if text.startswith("[") and text.endswith("]"):
                 continue  # an editor's note, e.g. "[Sample article written for newsrag; ...]"
-            if opens_mid_quote(p.text, a, b):
+            if whole and opens_mid_quote(p.text, a, b):
                 continue
             if speaker is not None:
                 said_by = speaker_of(p.text, a, b)
@@ -93,9 +95,12 @@ def _kind_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
-def _scored(question: str, passages: Sequence[Passage], embed: Embed) -> tuple[list[_Sentence], list[float]]:
-    """The passages' sentences and how well each answers ``question`` (higher is better)."""
-    cands = _sentences(passages, asked_speaker(question))
+def _scored(
+    question: str, passages: Sequence[Passage], embed: Embed, whole: bool = False
+) -> tuple[list[_Sentence], list[float]]:
+    """The passages' sentences and how well each answers ``question`` (higher is better);
+    ``whole``: only sentences an answer can quote alone (see :func:`_sentences`)."""
+    cands = _sentences(passages, whole, asked_speaker(question) if whole else None)
     if not cands:
         return [], []
     weights = content_stems_weighted(question)
@@ -164,7 +169,7 @@ def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) 
 
     Returns "" when the passages hold no usable sentence.
     """
-    cands, scores = _scored(question, passages, embed)
+    cands, scores = _scored(question, passages, embed, whole=True)
     if not cands:
         return ""
     order = [int(i) for i in np.argsort(scores)[::-1]]

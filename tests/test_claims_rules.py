@@ -141,16 +141,10 @@ def test_json_shape(checker: ClaimChecker) -> None:
     out = checker.check("Elena Petrova said the port would shut in December.", [_passage()]).to_dict()
     assert {"verdict", "kind", "reason", "evidence"} <= out.keys()
     ev = out["evidence"][0]
-    assert {
-        "article_id",
-        "title",
-        "published",
-        "source",
-        "url",
-        "quote",
-        "quote_start",
-        "quote_end",
-    } <= ev.keys()
+    assert (
+        set(["article_id", "title", "published", "source", "url", "quote", "quote_start", "quote_end"])
+        <= ev.keys()
+    )
     assert HARBOUR[ev["quote_start"] : ev["quote_end"]] == ev["quote"]
 
 
