@@ -187,7 +187,18 @@ def _speaker_problem(
     region = _region(passage.text, start, end, wanted)
     if region is None:
         return None
-    said_by = speaker_of(context, region[0] + offset, region[1] + offset)
+    # The sentence holding most of the claim's words decides (its attribution, read back).
+    pieces = sorted(
+        (
+            (max(a, region[0]), min(b, region[1]))
+            for a, b in sentence_spans(passage.text)
+            if a < region[1] and b > region[0]
+        ),
+        key=lambda ab: -_hits(passage.text, ab[0], ab[1], wanted),
+    ) or [region]
+    said_by = next(
+        (w for a, b in pieces if (w := speaker_of(context, a + offset, b + offset)) is not None), None
+    )
     if said_by is None or same_speaker(phrase, said_by, context):
         return None
     corrected = claim[:a] + said_by + claim[b:]
@@ -221,6 +232,10 @@ def _supported(claim: str, passages: Sequence[Passage], span: Span) -> ClaimChec
 def _dated(claim: str, text: str) -> bool:
     """Whether the span can confirm the claim's dates (it has some, or the claim has none)."""
     return not dates(claim) or bool(dates(text))
+
+
+def _hits(text: str, start: int, end: int, wanted: set[str]) -> int:
+    return sum(1 for m in _TOKEN.finditer(text, start, end) if stem(m.group(0).lower()) in wanted)
 
 
 def _region(text: str, start: int, end: int, wanted: set[str]) -> tuple[int, int] | None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag._text import sentence_spans
+
 __all__ = [
     "Cue",
     "asked_speaker",
@@ -36,7 +38,7 @@ _VERBS = (
     r"emphasised|recalled|predicted|promised"
 )
 _VERB = re.compile(rf"\b(?:{_VERBS})\b")
-_ACCORDING = re.compile(r"\baccording to\s+([^,.;:()“”\"]+)", re.I)
+_ACCORDING = re.compile(r"\baccording to\s+((?:[^,.;:()“”\"]|(?<=\b[A-Z])\.)+)", re.I)
 _STATEMENT = re.compile(
     r"\b(?:statement|remarks|comments?|claims?|assertion)\s+(?:by|from)\s+([^,.;:()“”\"]+?)(?=\s+that\b|[,.;:]|$)"
 )
@@ -61,6 +63,7 @@ _GENERIC = frozenset(
 )
 _NAME = re.compile(r"[A-Z][\w'’.-]*\w|[A-Z]")
 _WORD = re.compile(r"[\w'’-]+")
+_NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,9 @@ def _subject_before(text: str, verb_start: int, floor: int) -> tuple[str, int]:
     left = left[cut + 1 :]
     segments = left.split(",")
     i = len(segments) - 1
-    if not left.strip() or (not segments[i].strip() and _INVERTING.match(text, verb_start)):
+    verb = _VERB.match(text, verb_start)
+    inverted = verb is not None and _INVERTING.match(text, verb_start) and _subject_after(text, verb.end())
+    if not left.strip() or (not segments[i].strip() and inverted):
         return "", verb_start
     appositive = False
     while i > 0 and not segments[i].strip():
@@ -117,6 +122,9 @@ def _subject_before(text: str, verb_start: int, floor: int) -> tuple[str, int]:
     if _LEADIN.match(segments[i]) and i + 1 < len(segments):
         i += 1
     phrase = ",".join(segments[i:]).strip()
+    if phrase.lower() in ("who", "which"):  # "..., Ukrainian President Volodymyr Zelensky, who said"
+        names = _NAME_RUN.findall(",".join(segments[:i]))
+        phrase = names[-1] if names else phrase
     if len(phrase.split()) > 14:
         phrase = segments[i].strip()
     if len(phrase.split()) > 14:
@@ -169,8 +177,9 @@ def _quotes(text: str) -> list[tuple[int, int]]:
 
 
 def speaker_of(text: str, start: int, end: int) -> str | None:
-    """Who says ``text[start:end]``: the cue of the quote it sits in, or the nearest cue in its
-    paragraph; pronouns resolved to the last named speaker before. None when no cue is found."""
+    """Who says ``text[start:end]``: the cue of the quote it sits in, else the nearest cue in its
+    sentence, else the next cue of its paragraph ("... region. But we remain vigilant, X told");
+    pronouns resolved to the last named speaker before. None when no cue is found."""
     para_a = text.rfind("\n", 0, start) + 1
     para_b = text.find("\n", end)
     para_b = len(text) if para_b < 0 else para_b
@@ -190,7 +199,15 @@ def speaker_of(text: str, start: int, end: int) -> str | None:
         if pick is None:
             pick = min(found, key=lambda c: _distance(c, start, end))
     else:
-        pick = min(found, key=lambda c: _distance(c, start, end))
+        sentence = next(
+            ((a, b) for a, b in sentence_spans(text[para_a:para_b]) if a + para_a <= start < b + para_a), None
+        )
+        lo, hi = (sentence[0] + para_a, sentence[1] + para_a) if sentence else (start, end)
+        own = [c for c in found if c.start < hi and c.end > lo]
+        later = [c for c in found if c.start >= end]
+        if not own and not later:
+            return None  # attributions come with or after what is said, not before
+        pick = min(own, key=lambda c: _distance(c, start, end)) if own else later[0]
     return _resolve(text, pick)
 
 
@@ -203,10 +220,17 @@ def _distance(c: Cue, start: int, end: int) -> int:
 
 
 def _resolve(text: str, cue: Cue) -> str:
-    if cue.speaker.lower() not in _PRONOUN:
-        return cue.speaker
-    named = [c for c in cues(text[: cue.start]) if c.verb and name_tokens(c.speaker)]
-    return named[-1].speaker if named else cue.speaker
+    """Pronouns and "the source"-like descriptions read back to the last speaker they can mean."""
+    low = cue.speaker.lower()
+    earlier = cues(text[: cue.start])
+    if low in _PRONOUN:
+        named = [c for c in earlier if c.verb and name_tokens(c.speaker)]
+        return named[-1].speaker if named else cue.speaker
+    if low.startswith("the ") and not name_tokens(cue.speaker):
+        head = low.split()[-1]
+        same = [c for c in earlier if head in c.speaker.lower().split() and c.speaker.lower() != low]
+        return same[-1].speaker if same else cue.speaker
+    return cue.speaker
 
 
 def claim_speaker(claim: str) -> tuple[str, int, int] | None:
