@@ -166,3 +166,24 @@ def test_the_dev_set_is_big_and_balanced_enough() -> None:
     assert len(claims) >= 200 and len({c.article_id for c in claims}) >= 60
     share = sum(c.kind == "supported" for c in claims) / len(claims)
     assert 0.38 <= share <= 0.5
+
+
+# ---- in answers ------------------------------------------------------------------------------------
+
+
+def test_the_verifier_drops_a_reversed_claim_and_rewrites_a_wrong_speaker() -> None:
+    from rag.verify import Verifier
+
+    draft = (
+        "Elena Petrova said they will close the harbour this winter [1]. "
+        "Elena Petrova said the port would shut in December [1]. "
+        "The harbour handled 4,200,000 tonnes of grain [1]."
+    )
+    out = Verifier(embed=None, threshold=0.4).verify(draft, [_passage()])
+    assert [(c.action, c.kind) for c in out.corrections] == [
+        ("removed", "negation"),
+        ("rewritten", "speaker"),
+    ]
+    assert "will close the harbour" not in out.text
+    assert "Union leader Ivan Kolev said the port would shut in December [1]." in out.text
+    assert "4,200,000 tonnes" in out.text
