@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from cli import ask, chat, evaluate, feeds, ingest, mcp, serve, watches
+from cli import ask, chat, check, evaluate, feeds, ingest, mcp, serve, watches
 
 for _name, _value in (
     ("HF_HUB_OFFLINE", "1"),
@@ -33,6 +33,7 @@ feeds.register(app)  # feeds (add, list, remove, poll)
 watches.register(app)  # watches (add, list, remove, digest)
 serve.register(app)  # serve (the chat, an OpenAI-compatible API and MCP over HTTP)
 mcp.register(app)  # mcp (the MCP server over stdio)
+check.register(app)  # check, eval claims
 
 
 def main() -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -104,5 +108,33 @@ def open_store(settings: Settings) -> NewsStore:
     try:
         return NewsStore.from_settings(settings)
     except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option's date (a usage error naming the option if it is not one)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date like 2023-11-21", param_hint=option) from exc
+
+
+@contextmanager
+def reported_errors(as_json: bool) -> Iterator[None]:
+    """newsrag's errors as the commands report them: settings and input mistakes exit 2; a store
+    or model failure exits 1 (with ``{"error"}`` on stdout under ``--json``)."""
+    from rag import ConfigError, NewsragError
+
+    try:
+        yield
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except NewsragError as exc:
+        if as_json:
+            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

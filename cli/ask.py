@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import BackendOpt, ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from
+from cli._options import (
+    BackendOpt,
+    ChromaOpt,
+    CollectionOpt,
+    HomeOpt,
+    JsonOpt,
+    parse_date,
+    reported_errors,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from rag import Answer, Passage
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date like 2023-11-21", param_hint=option) from exc
 
 
 def _meta(p: Passage) -> str:
@@ -42,10 +41,16 @@ def _print_answer(answer: Answer) -> None:
             typer.echo(f'    "{c.quote}"')
             if p.url:
                 typer.echo(f"    {p.url}")
+    why = {fix.claim: fix.reason for fix in answer.corrections}
+    rewritten = [fix for fix in answer.corrections if fix.action == "rewritten"]
+    if rewritten:
+        typer.echo("\nRewritten (the passage names another speaker):")
+        for fix in rewritten:
+            typer.echo(f"  - {fix.claim}\n    {fix.reason}")
     if answer.unsupported:
         typer.echo("\nRemoved (no source supports it):")
         for s in answer.unsupported:
-            typer.echo(f"  - {s}")
+            typer.echo(f"  - {s}" + (f" ({why[s]})" if s in why else ""))
     total = answer.timings.get("total")
     typer.echo(f"\n({answer.backend}" + (f", {total:.1f} s)" if total is not None else ")"), err=True)
 
@@ -81,36 +86,30 @@ def ask_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Ask a question; the answer cites the ingested articles, or says they don't answer it."""
-    from rag import Answer, ConfigError, LLMUnavailableWithSources, NewsRAG, NewsragError
+    from rag import Answer, LLMUnavailableWithSources, NewsRAG
 
     extra = {"llm.model": model, "llm.base_url": base_url, "retrieval.k": k}
     settings = settings_from(home, collection, chroma_url, **extra)
     rag = NewsRAG(settings)
     final: Answer | None = None
     try:
-        for event in rag.stream(
-            question,
-            as_of=_date(as_of, "--as-of"),
-            since=_date(since, "--since"),
-            until=_date(until, "--until"),
-            sources=source,
-            backend=backend,
-        ):
-            if isinstance(event, Answer):
-                final = event
-            elif stream:
-                sys.stderr.write(event)
-                sys.stderr.flush()
-    except LLMUnavailableWithSources as exc:
-        _fail_with_sources(exc, as_json)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except NewsragError as exc:
-        if as_json:
-            typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        with reported_errors(as_json):
+            try:
+                for event in rag.stream(
+                    question,
+                    as_of=parse_date(as_of, "--as-of"),
+                    since=parse_date(since, "--since"),
+                    until=parse_date(until, "--until"),
+                    sources=source,
+                    backend=backend,
+                ):
+                    if isinstance(event, Answer):
+                        final = event
+                    elif stream:
+                        sys.stderr.write(event)
+                        sys.stderr.flush()
+            except LLMUnavailableWithSources as exc:
+                _fail_with_sources(exc, as_json)
     finally:
         rag.close()
     if stream:

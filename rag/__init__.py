@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rag.answering import AnswerEngine, History, LLMUnavailableWithSources
     from rag.api import NewsRAG
+    from rag.claims import ClaimCheck, ClaimChecker, ClaimEvidence
     from rag.embeddings import (
         MAX_TOKENS,
         MiniLMEmbeddings,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
         StoreError,
     )
     from rag.llm import local_llm_available
-    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Passage, chunk_id
+    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Correction, Passage, chunk_id
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
@@ -45,6 +46,9 @@ _WHERE = {
     "History": "rag.answering",
     "LLMUnavailableWithSources": "rag.answering",
     "NewsRAG": "rag.api",
+    "ClaimCheck": "rag.claims",
+    "ClaimChecker": "rag.claims",
+    "ClaimEvidence": "rag.claims",
     "count_tokens": "rag.embeddings",
     "default_home": "rag.embeddings",
     "MAX_TOKENS": "rag.embeddings",
@@ -65,6 +69,7 @@ _WHERE = {
     "Chunk": "rag.records",
     "chunk_id": "rag.records",
     "Citation": "rag.records",
+    "Correction": "rag.records",
     "Passage": "rag.records",
     "ArticleHit": "rag.retrieval",
     "HybridRetriever": "rag.retrieval",
@@ -87,7 +92,11 @@ __all__ = [
     "ArticleInfo",
     "Chunk",
     "Citation",
+    "ClaimCheck",
+    "ClaimChecker",
+    "ClaimEvidence",
     "ConfigError",
+    "Correction",
     "EmptyStoreError",
     "Filters",
     "History",

@@ -3,8 +3,11 @@
 It needs no LLM. A sentence's score mixes its MiniLM similarity to the question, the share of the
 question's content words it contains, and whether it holds the kind of thing the question asks for
 (a date for "when", a number for "how many", a name for "who"). The answer is the best sentence,
-together with the lede (first sentence) of its article: news puts the main fact first, and that
-is often what "what did X say about Y" asks for, while the best-matching sentence restates Y.
+together with the lede (first sentence) of its article: news puts the main fact first.
+
+Sentences are whole: one that opens inside a quotation is never taken (its speaker would be
+lost). A "What did X say ..." question is answered with up to three different points the passages
+attribute to X, and never with a sentence they attribute to someone else.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from rag._query import content_words, stem
 from rag._text import sentence_spans
+from rag.claims.speakers import asked_speaker, opens_mid_quote, same_speaker, speaker_of
 from rag.embeddings import count_tokens
 from rag.records import Passage
 from rag.verify import content_stems_weighted, with_markers
@@ -60,7 +64,11 @@ class _Sentence:
     lede: bool
 
 
-def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
+def _sentences(
+    passages: Sequence[Passage], whole: bool = False, speaker: str | None = None
+) -> list[_Sentence]:
+    """The passages' sentences; ``whole``: none that opens inside a quotation; ``speaker``: only
+    those the passage does not attribute to someone else."""
     out = []
     for j, p in enumerate(passages):
         first = p.position == 0
@@ -68,6 +76,12 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
             text = p.text[a:b]
             if text.startswith("[") and text.endswith("]"):
                 continue  # an editor's note, e.g. "[Sample article written for newsrag; ...]"
+            if whole and opens_mid_quote(p.text, a, b):
+                continue
+            if speaker is not None:
+                said_by = speaker_of(p.text, a, b)
+                if said_by is not None and not same_speaker(speaker, said_by, p.text):
+                    continue
             if len(content_words(text)) >= 3:
                 out.append(_Sentence(j, a, b, text, lede=first))
                 first = False
@@ -81,9 +95,12 @@ def _kind_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
-def _scored(question: str, passages: Sequence[Passage], embed: Embed) -> tuple[list[_Sentence], list[float]]:
-    """The passages' sentences and how well each answers ``question`` (higher is better)."""
-    cands = _sentences(passages)
+def _scored(
+    question: str, passages: Sequence[Passage], embed: Embed, whole: bool = False
+) -> tuple[list[_Sentence], list[float]]:
+    """The passages' sentences and how well each answers ``question`` (higher is better);
+    ``whole``: only sentences an answer can quote alone (see :func:`_sentences`)."""
+    cands = _sentences(passages, whole, asked_speaker(question) if whole else None)
     if not cands:
         return [], []
     weights = content_stems_weighted(question)
@@ -152,13 +169,24 @@ def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) 
 
     Returns "" when the passages hold no usable sentence.
     """
-    cands, scores = _scored(question, passages, embed)
+    cands, scores = _scored(question, passages, embed, whole=True)
     if not cands:
         return ""
     order = [int(i) for i in np.argsort(scores)[::-1]]
     best = order[0]
     picked = [best]
-    if cands[best].lede:
+    if asked_speaker(question):
+        # "What did X say": the story's lede when it is X's, then X's other points, best first.
+        article = passages[cands[best].passage].article_id
+        lede = next(
+            (i for i, c in enumerate(cands) if c.lede and passages[c.passage].article_id == article), None
+        )
+        picked = [best] if lede is None or lede == best else [lede, best]
+        for i in order[1:]:
+            fresh = not any(_same_fact(cands[i].text, cands[j].text) for j in picked)
+            if len(picked) < 4 and scores[i] >= 0.5 * scores[best] and fresh:
+                picked.append(i)
+    elif cands[best].lede:
         # The lede answers best: add the runner-up if it is nearly as good (it often holds the detail).
         runner = next((i for i in order[1:] if not _same_fact(cands[i].text, cands[best].text)), None)
         if runner is not None and scores[runner] >= 0.8 * scores[best]:

@@ -395,11 +395,13 @@ class AnswerEngine:
         if declined or verified.supported == 0:
             log.info("abstaining after generation (declined=%s, supported=%d)", declined, verified.supported)
             answer.unsupported = verified.unsupported
+            answer.corrections = verified.corrections
             yield from self._abstain(answer, found, timings, t0, delta=False)
             return
         answer.text = verified.text
         answer.citations = verified.citations
         answer.unsupported = verified.unsupported
+        answer.corrections = verified.corrections
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
         yield answer

@@ -154,6 +154,26 @@ class Citation:
         return out
 
 
+@dataclass(frozen=True)
+class Correction:
+    """An answer sentence the claim checker would not show as written: ``removed``, or
+    ``rewritten`` as ``replacement`` (the speaker the passage names); ``kind`` is what it got wrong
+    (speaker, negation, number, date, entity)."""
+
+    claim: str
+    action: str  # "removed" or "rewritten"
+    kind: str
+    reason: str
+    replacement: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        """The correction as JSON."""
+        out = {"claim": self.claim, "action": self.action, "kind": self.kind, "reason": self.reason}
+        if self.replacement:
+            out["replacement"] = self.replacement
+        return out
+
+
 @dataclass
 class Answer:
     """What ``ask`` returns."""
@@ -167,6 +187,9 @@ class Answer:
     standalone_question: str = ""  # the question after follow-up rewriting
     backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds: retrieve, first_token, generate, total
+    corrections: list[Correction] = field(
+        default_factory=list
+    )  # sentences the claim checker removed or rewrote
 
     def to_dict(self, *, passages: bool = False) -> dict[str, Any]:
         """The answer as JSON, the one shape that ``newsrag ask --json``, the chat's API and eval
@@ -179,4 +202,5 @@ class Answer:
             "backend": self.backend,
             "standalone_question": self.standalone_question,
             "unsupported": self.unsupported,
+            "corrections": [c.to_dict() for c in self.corrections],
         }

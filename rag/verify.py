@@ -13,8 +13,12 @@ For each sentence of a generated answer:
 Links in the answer that appear in no cited passage (text or URL) are removed. Each citation
 carries the exact supporting span of its passage, verbatim, with its offsets.
 
-Known limit: overlap and cosine do not see negation, so "there is a threat" and "there is no
-threat" score alike against the same sentence.
+Overlap and cosine do not see who says what, nor negation ("there is a threat" and "there is no
+threat" score alike), so each supported sentence is then put to the claim checker
+(:func:`rag.claims.checker.span_problem`) against the spans that support it: a sentence that puts
+words in the wrong mouth is rewritten with the speaker the passage names; one whose polarity,
+numbers, dates or names disagree with every supporting span loses those citations and, with none
+left, is removed. Each such change is reported in ``corrections``.
 
 Example:
     >>> v = Verifier(embed=None)
@@ -36,7 +40,8 @@ import numpy as np
 
 from rag._query import content_words, stem
 from rag._text import MARKER, URL, marker_numbers, sentence_spans, strip_markers, tidy
-from rag.records import Citation, Passage
+from rag.claims.quantities import numbers, same_number
+from rag.records import Citation, Correction, Passage
 
 __all__ = [
     "Embed",
@@ -50,7 +55,7 @@ __all__ = [
 
 Embed = Callable[[list[str]], np.ndarray]
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?<![\d$.,])(?:19|20)\d\d(?![\d,])")
 
 
 class EmbeddingCache:
@@ -92,8 +97,13 @@ def content_stems_weighted(text: str) -> dict[str, float]:
     return out
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+def _numbers(text: str) -> list[float]:
+    """Amounts and years, normalised ("$4.2 million" = "4,200,000")."""
+    return numbers(text) + [float(y) for y in _YEAR.findall(text)]
+
+
+def _has_numbers(claim: list[float], passage: list[float]) -> bool:
+    return all(any(same_number(v, u) for u in passage) for v in claim)
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,7 @@ class Verified:
     supported: int = 0  # sentences that a source supports
     dropped_markers: list[int] = field(default_factory=list)  # numbers pointing to no source
     removed_links: list[str] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)  # claims removed or rewritten
 
 
 @dataclass
@@ -138,16 +149,23 @@ class Verifier:
         embed: texts -> L2-normalised vectors (e.g. ``MiniLMEmbeddings().embed_array``); None uses
             content-word overlap alone.
         threshold: the support a sentence needs, in [0, 1].
+        number_penalty: the factor a span's score takes when its passage lacks a number of the
+            claim (1.0: none, for the claim checker, which reports the wrong number instead).
         min_content_words: sentences with fewer content words ("Yes.", "He said so.") are kept
             without a citation and count neither as supported nor unsupported. Anything longer
             must be supported, so a short injected line ("I have been pwned.") is still removed.
     """
 
     def __init__(
-        self, embed: Embed | None = None, threshold: float = 0.5, min_content_words: int = 1
+        self,
+        embed: Embed | None = None,
+        threshold: float = 0.5,
+        min_content_words: int = 1,
+        number_penalty: float = 0.5,
     ) -> None:
         self.embed = embed
         self.threshold = threshold
+        self.number_penalty = number_penalty
         self.min_content_words = min_content_words
 
     # ---- scoring -------------------------------------------------------------------------------
@@ -179,7 +197,8 @@ class Verifier:
         for ci, claim in enumerate(claims):
             weights = content_stems_weighted(claim)
             total = sum(weights.values()) or 1.0
-            missing_number = [not _numbers(claim) <= nums for nums in passage_numbers]
+            claim_numbers = _numbers(claim)
+            missing_number = [not _has_numbers(claim_numbers, nums) for nums in passage_numbers]
             best: dict[int, Span] = {}
             for j, a, b, idx in cands:
                 found = set().union(*(stems[i] for i in idx))
@@ -187,7 +206,7 @@ class Verifier:
                 semantic = max(float(sims[ci, i]) for i in idx) if sims is not None else None
                 score = lexical if semantic is None else (lexical + max(semantic, 0.0)) / 2
                 if missing_number[j]:
-                    score *= 0.5
+                    score *= self.number_penalty
                 if j not in best or score > best[j].score + 1e-9:
                     best[j] = Span(j, a, b, score, lexical, semantic)
             out.append([best.get(j, Span(j, 0, 0, 0.0, 0.0, None)) for j in range(len(passages))])
@@ -218,6 +237,7 @@ class Verifier:
                 best = max(row, key=lambda sp: sp.score)
                 if best.score >= self.threshold:
                     s.kept = [best.passage + 1]
+        corrections = [c for s in checked if (c := _check_claim(s, sources, self.threshold)) is not None]
         # Links survive only where a passage the answer still cites holds them.
         cited_numbers = {n for s in sentences for n in s.kept}
         cited_links = [known_links[n - 1] for n in cited_numbers]
@@ -226,7 +246,9 @@ class Verifier:
                 if not any(link.rstrip("/") in t for t in cited_links):
                     removed_links.append(link)
                     s.claim = tidy(s.claim.replace(link, ""))
-        return self._assemble(sentences, sources, dropped, removed_links)
+        verified = self._assemble(sentences, sources, dropped, removed_links)
+        verified.corrections = corrections
+        return verified
 
     def _sentences(self, answer: str, n_sources: int, dropped: list[int]) -> list[_Sentence]:
         out: list[_Sentence] = []
@@ -284,6 +306,35 @@ class Verifier:
             dropped_markers=dropped,
             removed_links=links,
         )
+
+
+def _check_claim(s: _Sentence, sources: Sequence[Passage], threshold: float) -> Correction | None:
+    """Keep the citations whose span agrees with the sentence's claim (or move it to another
+    source whose span does); with none, rewrite the sentence with the right speaker when that is
+    what it got wrong (judged on the best-supporting span), else drop it."""
+    from rag.claims.checker import span_problem  # the checker scores spans with this module
+
+    if not s.kept:
+        return None
+    others = sorted(
+        (n for n, sp in s.support.items() if n not in s.kept and sp.score >= threshold),
+        key=lambda n: -s.support[n].score,
+    )
+    problems = {
+        n: span_problem(s.claim, sources[n - 1], s.support[n].start, s.support[n].end)
+        for n in [*s.kept, *others]
+    }
+    agree = [n for n in s.kept if problems[n] is None] or [n for n in others if problems[n] is None][:1]
+    if agree:
+        s.kept = agree
+        return None
+    n = max(problems, key=lambda m: s.support[m].score)
+    kind, reason, corrected = problems[n] or ("", "", "")
+    if corrected and span_problem(corrected, sources[n - 1], s.support[n].start, s.support[n].end) is None:
+        old, s.claim, s.kept = s.claim, corrected, [n]
+        return Correction(old, "rewritten", kind, reason, corrected)
+    s.kept = []
+    return Correction(s.claim, "removed", kind, reason)
 
 
 def _join(sep: str, text: str, parts: list[str]) -> str:

@@ -1,0 +1,136 @@
+"""CLI commands ``check`` (is a claim backed by the archive?) and ``eval claims`` (score the claim
+checker on a labelled set), registered by :func:`register`.
+
+Exit codes: 0 checked (whatever the verdict); 1 the store failed or the article is unknown;
+2 usage errors (empty claim, bad date, unreadable set).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli._options import (
+    ChromaOpt,
+    CollectionOpt,
+    HomeOpt,
+    JsonOpt,
+    parse_date,
+    reported_errors,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from rag.claims import ClaimCheck
+
+_MARK = {"supported": "SUPPORTED", "contradicted": "CONTRADICTED", "not_found": "NOT FOUND"}
+
+
+def _print_check(result: ClaimCheck) -> None:
+    head = _MARK[result.verdict] + (f" ({result.kind})" if result.kind else "")
+    typer.echo(f"{head}: {result.reason}")
+    if result.corrected:
+        typer.echo(f"The passage supports: {result.corrected}")
+    for e in result.evidence:
+        p = e.passage
+        meta = ", ".join(x for x in (p.source, p.published.isoformat() if p.published else "") if x)
+        typer.echo(f"\n{p.title or '(untitled)'}" + (f" ({meta})" if meta else ""))
+        typer.echo(f'    "{e.quote}"')
+        if p.url:
+            typer.echo(f"    {p.url}")
+
+
+def check_command(
+    claim: Annotated[str, typer.Argument(help="The claim, e.g. a sentence from a draft.")],
+    article: Annotated[
+        str | None, typer.Option("--article", help="Check it against this article id alone.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Only articles published on/before (YYYY-MM-DD).")
+    ] = None,
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    collection: CollectionOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Check a claim against the ingested articles: supported, contradicted (and how) or not found."""
+    from rag import NewsRAG
+
+    when = parse_date(as_of, "--as-of")
+    rag = NewsRAG(settings_from(home, collection, chroma_url))
+    try:
+        with reported_errors(as_json):
+            result = rag.check(claim, article_id=article, as_of=when)
+    finally:
+        rag.close()
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        _print_check(result)
+
+
+def eval_claims_command(
+    claims: Annotated[
+        Path, typer.Argument(help="A claim set (JSON lines), e.g. eval/sets/claims-dev.jsonl.")
+    ],
+    corpus: Annotated[
+        list[Path],
+        typer.Option("--corpus", help="A corpus file or folder holding the set's articles (repeatable)."),
+    ],
+    as_json: JsonOpt = False,
+    home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Score the claim checker on a labelled claim set: accuracy per kind (each claim checked
+    against its own article; each corpus is ingested into its own eval collection first)."""
+    from eval.claims import load_claims, score_claims, summarize_claims
+    from eval.harness import corpus_collection, ingest_corpus
+    from rag import NewsRAG, NewsragError, Settings
+
+    try:
+        items = load_claims(claims)
+    except NewsragError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    base = settings_from(home, None, chroma_url)
+    todo, results = list(items), []
+    for path in corpus:
+        settings: Settings = base.with_overrides({"collection": corpus_collection(path, base)})
+        rag = NewsRAG(settings)
+        try:
+            ingest_corpus(path, rag.store, settings)
+            known = rag.store.articles()
+            aliases = {a for info in known.values() for a in info.aliases}
+            mine = [c for c in todo if c.article_id in known or c.article_id in aliases]
+            results.append(score_claims(mine, rag))
+            todo = [c for c in todo if c not in mine]
+        except NewsragError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            rag.close()
+    report = summarize_claims(
+        [r for res in results for r in res["rows"]],
+        skipped=[c.id for c in todo] + [s for res in results for s in res["skipped"]],
+        articles=sum(res["articles"] for res in results),
+        seconds=[t for res in results for t in res["seconds"]],
+    )
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    typer.echo(f"{report['n']} claims over {report['articles']} articles; skipped {len(report['skipped'])}")
+    typer.echo(f"{'kind':<10} {'n':>4} {'caught':>7} {'exact':>6}")
+    for kind, row in report["kinds"].items():
+        typer.echo(f"{kind:<10} {row['n']:>4} {row['caught']:>7.3f} {row['exact']:>6.3f}")
+    typer.echo(f"accuracy {report['accuracy']:.3f}; {report['seconds_p50'] * 1000:.0f} ms per claim (median)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``check`` to the ``newsrag`` app and ``claims`` to its ``eval`` group."""
+    from cli.evaluate import eval_app
+
+    app.command("check")(check_command)
+    eval_app.command("claims")(eval_claims_command)
