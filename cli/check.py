@@ -24,7 +24,7 @@ from cli._options import (
 )
 
 if TYPE_CHECKING:
-    from rag.claims import ClaimCheck
+    from rag import ClaimCheck
 
 _MARK = {"supported": "SUPPORTED", "contradicted": "CONTRADICTED", "not_found": "NOT FOUND"}
 
