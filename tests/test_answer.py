@@ -126,18 +126,22 @@ def test_question_no_article_answers_abstains(news: NewsStore, backend: str) -> 
 
 
 def test_model_answer_from_memory_is_caught_after_generation(news: NewsStore) -> None:
-    # The evidence gate passes (the trams article is retrieved), but the model invents figures.
-    rag = _rag(news, "The Edinburgh tram extension is 25 kilometres long and cost 2 billion euros [1].")
+    # The evidence gate passes (the trams article is retrieved), but the model invents figures: they
+    # are never shown, the draft records them, and the passages' own sentences answer instead.
+    invented = "The Edinburgh tram extension is 25 kilometres long and cost 2 billion euros."
+    rag = _rag(news, invented[:-1] + " [1].")
     answer = rag.ask("How long is the Edinburgh tram extension and what did it cost?", backend="local")
-    assert answer.abstained
-    assert answer.unsupported == [
-        "The Edinburgh tram extension is 25 kilometres long and cost 2 billion euros."
-    ]
+    assert invented in answer.unsupported
+    assert "2 billion" not in answer.text and "25 kilometres" not in answer.text
+    assert not answer.abstained and answer.backend == "local"
+    assert answer.citations and all("tram" in c.passage.text.lower() for c in answer.citations)
 
 
-def test_model_saying_not_in_sources_abstains(news: NewsStore) -> None:
+def test_model_saying_not_in_sources_over_answering_passages_answers_extractively(news: NewsStore) -> None:
     answer = _rag(news, NOT_IN_SOURCES).ask("When did the Juice probe launch?", backend="local")
-    assert answer.abstained and answer.text.startswith(ABSTAIN_PREFIX)
+    assert not answer.abstained and NOT_IN_SOURCES not in answer.text
+    assert "14 April 2023" in answer.text or "launched on Friday" in answer.text, answer.text
+    assert answer.citations and all("Juice" in c.passage.text for c in answer.citations)
 
 
 # ---- prompt injection ----------------------------------------------------------------------------
