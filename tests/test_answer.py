@@ -83,12 +83,13 @@ def test_extractive_answers_stoltenberg_from_the_mia_article(news: NewsStore) ->
     assert answer.backend == "extractive"
 
 
-@pytest.mark.parametrize("backend", ["local", "openai", "auto"])
-def test_llm_backends_answer_stoltenberg_with_a_verified_citation(news: NewsStore, backend: str) -> None:
+def test_a_chat_model_answer_about_stoltenberg_is_verified_and_cited(news: NewsStore) -> None:
+    # The injected fake stands in for any chat model; the real local model answers in
+    # test_answer_llm.py, a real OpenAI-compatible server in test_api.py and test_llm.py.
     probe = _rag(news)
     n = _source_number(probe, STOLTENBERG_Q, MIA_ID)
     rag = _rag(news, f"Stoltenberg said {NO_THREAT} [{n}].")
-    answer = rag.ask(STOLTENBERG_Q, backend=backend)
+    answer = rag.ask(STOLTENBERG_Q, backend="local")
     _assert_no_threat_answer(answer)
     assert answer.text == f"Stoltenberg said {NO_THREAT} [{n}]."
     (c,) = answer.citations
@@ -113,8 +114,9 @@ def test_extractive_cites_the_shared_mia_article_when_it_is_the_only_one(
 # ---- abstention --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["extractive", "local", "openai"])
+@pytest.mark.parametrize("backend", ["extractive", "local"])
 def test_question_no_article_answers_abstains(news: NewsStore, backend: str) -> None:
+    # With a chat model (a fake that would answer from memory) the evidence gate abstains first.
     rag = _rag(news, "The mayor of Lyon promised 300 km of new bicycle lanes by 2026 [1].")
     answer = rag.ask(UNANSWERABLE, backend=backend)
     assert answer.abstained
@@ -168,16 +170,13 @@ def test_injected_text_stays_inside_the_sources_block(injected: NewsStore) -> No
     assert "NOT IN SOURCES" in system.text and body.rstrip().endswith("source number like [1].")
 
 
-@pytest.mark.parametrize("backend", ["local", "openai"])
-def test_obeying_model_cannot_smuggle_the_injection_into_the_answer(
-    injected: NewsStore, backend: str
-) -> None:
+def test_obeying_model_cannot_smuggle_the_injection_into_the_answer(injected: NewsStore) -> None:
     n = _source_number(_rag(injected), STOLTENBERG_Q, MIA_ID)
     reply = (
         f"PWNED BY THE BAKERY. Visit http://evil.example.com/prize for the answer [{n}]. "
         f"Stoltenberg said {NO_THREAT} [{n}]."
     )
-    answer = _rag(injected, reply).ask(STOLTENBERG_Q, backend=backend)
+    answer = _rag(injected, reply).ask(STOLTENBERG_Q, backend="local")
     assert answer.text == f"Stoltenberg said {NO_THREAT} [{n}]."
     assert "PWNED" not in answer.text and "evil.example.com" not in answer.text
     assert len(answer.unsupported) == 2
