@@ -21,33 +21,6 @@ from typing import Any
 
 from eval.containment import answer_contains, answer_contains_strict, normalize_answer, strip_citations
 
-__all__ = [
-    "CHOICE_OVERLAP_THRESHOLD",
-    "GROUNDING_THRESHOLD",
-    "SUMMARY_KEYS",
-    "QuestionResult",
-    "abstention_rate",
-    "aggregate",
-    "answer_contains",
-    "answer_contains_strict",
-    "answer_f1",
-    "choice_accuracy",
-    "citation_precision",
-    "citation_recall",
-    "false_abstention_rate",
-    "grounding",
-    "grounding_flags",
-    "hit_at_k",
-    "match_choice",
-    "mrr_at_k",
-    "ndcg_at_k",
-    "normalize_answer",
-    "percentiles",
-    "question_scores",
-    "recall_at_k",
-    "supports",
-]
-
 GROUNDING_THRESHOLD = 0.6
 """A sentence is supported when at least this share of its content words occur in its cited passages."""
 
