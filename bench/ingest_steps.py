@@ -102,38 +102,24 @@ def embedding_limit(corpus: Path, backends: list[str], models_home: Path) -> dic
 
 
 def tutorial_baseline(corpus: Path, questions: list[Question], work: Path) -> dict[str, Any]:
-    """The LangChain tutorial pipeline: 1000/200 character splits, ``HuggingFaceEmbeddings``,
-    ``Chroma.from_documents``; timed from reading the file to a searchable store."""
+    """The LangChain tutorial pipeline of ``eval/tutorial.py``: 1000/200 character splits,
+    ``HuggingFaceEmbeddings``, ``Chroma.from_documents``; timed from reading the file to a searchable
+    store."""
     import chromadb.config
     from langchain_chroma import Chroma
-    from langchain_core.documents import Document
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag import model_path
+    from eval.tutorial import tutorial_embeddings, tutorial_splits
 
     where = Path(tempfile.mkdtemp(prefix="tutorial-", dir=work))
     try:
         start = time.perf_counter()
         rows = read_jsonl(corpus)
-        docs = [
-            Document(
-                page_content=r["text"],
-                metadata={
-                    "id": r["id"],
-                    "title": r.get("title") or "",
-                    "published": r.get("published") or "",
-                },
-            )
-            for r in rows
-            if r.get("text")
-        ]
-        splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+        docs = [r for r in rows if r.get("text")]
+        splits = tutorial_splits(docs)
         split_s = time.perf_counter() - start
-        embeddings = HuggingFaceEmbeddings(model_name=str(model_path()))
         store = Chroma.from_documents(
             documents=splits,
-            embedding=embeddings,
+            embedding=tutorial_embeddings(),
             persist_directory=str(where),
             client_settings=chromadb.config.Settings(anonymized_telemetry=False, is_persistent=True),
         )
@@ -145,7 +131,7 @@ def tutorial_baseline(corpus: Path, questions: list[Question], work: Path) -> di
             t = time.perf_counter()
             found = store.similarity_search(q.question, k=RETRIEVE_CHUNKS)
             latencies.append(time.perf_counter() - t)
-            ranked.append([d.metadata["id"] for d in found])
+            ranked.append([d.metadata["article_id"] for d in found])
         return {
             "articles": len(docs),
             "chunks": len(splits),

@@ -5,8 +5,8 @@ LangChain tutorial pipeline, measured in the same run, at article level.
     .venv/bin/python bench/retrieval_dev.py --json out.json
 
 Rows:
-- ``tutorial``: RecursiveCharacterTextSplitter(1000, 200) over title + text, MiniLM through
-  ``langchain_huggingface.HuggingFaceEmbeddings``, ``langchain_chroma.Chroma`` top-k (no dates).
+- ``tutorial``: the LangChain tutorial pipeline of ``eval/tutorial.py`` (RecursiveCharacterTextSplitter
+  1000/200 over title + text, MiniLM through ``HuggingFaceEmbeddings``, ``Chroma`` top-k, no dates).
 - ``bm25-window``: FINDINGS' reference: Okapi BM25 over whole articles published in the 7 days up
   to the question's date.
 - ``newsrag``: ``HybridRetriever.search(question, as_of=date)``, articles in fused order; and
@@ -45,12 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from eval.metrics import hit_at_k, mrr_at_k  # noqa: E402
-from rag import (  # noqa: E402
-    HybridRetriever,
-    MiniLMEmbeddings,
-    NewsStore,
-    model_path,
-)
+from eval.tutorial import load_jsonl, tutorial_store  # noqa: E402
+from rag import HybridRetriever, MiniLMEmbeddings, NewsStore  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "realtimeqa"
 Ranker = Callable[[dict[str, Any]], list[str]]
@@ -64,11 +60,6 @@ class Row:
     hit10: float
     mrr10: float
     p50_ms: float
-
-
-def load_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 # ---- newsrag's store ------------------------------------------------------------------------------
@@ -92,37 +83,6 @@ def newsrag_store(corpus: Path, cache: Path, embeddings: MiniLMEmbeddings) -> Ne
         took = time.perf_counter() - t
         stamp.write_text(json.dumps({"seconds": took, "chunking": chunking, "report": str(report)}))
         print(f"ingested {corpus.name} with newsrag ({chunking}) in {took:.0f} s", file=sys.stderr)
-    return store
-
-
-# ---- the LangChain tutorial pipeline --------------------------------------------------------------
-
-
-def tutorial_store(articles: list[dict[str, Any]], cache: Path) -> Any:
-    """RecursiveCharacterTextSplitter 1000/200 + HuggingFaceEmbeddings(MiniLM) + Chroma, cached."""
-    import chromadb
-    from langchain_chroma import Chroma
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    emb = HuggingFaceEmbeddings(model_name=str(model_path()))
-    client = chromadb.PersistentClient(
-        path=str(cache / "tutorial"), settings=chromadb.config.Settings(anonymized_telemetry=False)
-    )
-    store = Chroma(collection_name="tutorial", embedding_function=emb, client=client)
-    stamp = cache / "tutorial" / "ingested.json"
-    if not stamp.exists():
-        t = time.perf_counter()
-        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-        docs = splitter.create_documents(
-            [f"{a['title'] or ''}\n\n{a['text']}" for a in articles],
-            metadatas=[{"article_id": a["id"]} for a in articles],
-        )
-        for start in range(0, len(docs), 256):
-            store.add_documents(docs[start : start + 256])
-        took = time.perf_counter() - t
-        stamp.write_text(json.dumps({"seconds": took, "chunks": len(docs)}))
-        print(f"ingested {len(docs)} tutorial chunks in {took:.0f} s", file=sys.stderr)
     return store
 
 

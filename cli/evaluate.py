@@ -139,7 +139,11 @@ def run_command(
     ] = None,
     baseline: Annotated[
         str | None,
-        typer.Option("--baseline", help="Also measure a baseline's retrieval on the same corpus: tutorial."),
+        typer.Option(
+            "--baseline",
+            help="Also measure a baseline on the same corpus, retrieval and (unless --retrieval-only) "
+            "answers by the bundled model: tutorial.",
+        ),
     ] = None,
     judge_url: Annotated[
         str | None, typer.Option("--judge-url", help="OpenAI-compatible server of an LLM judge (optional).")

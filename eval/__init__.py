@@ -7,6 +7,7 @@ Example:
 """
 
 from eval.compare import compare_runs, render_compare_markdown
+from eval.containment import answer_contains, answer_contains_strict, normalize_answer
 from eval.harness import (
     BASELINES,
     EvalRun,
@@ -25,7 +26,6 @@ from eval.metrics import (
     QuestionResult,
     abstention_rate,
     aggregate,
-    answer_contains,
     answer_f1,
     choice_accuracy,
     citation_precision,
@@ -37,7 +37,6 @@ from eval.metrics import (
     match_choice,
     mrr_at_k,
     ndcg_at_k,
-    normalize_answer,
     percentiles,
     question_scores,
     recall_at_k,
@@ -62,6 +61,7 @@ __all__ = [
     "abstention_rate",
     "aggregate",
     "answer_contains",
+    "answer_contains_strict",
     "answer_f1",
     "choice_accuracy",
     "citation_precision",

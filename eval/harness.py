@@ -501,7 +501,8 @@ def run_eval(
         k: passages given to the generator (``retrieval.k``).
         backend: the generator (``llm.backend``: local, openai, extractive, auto).
         limit: only the first ``limit`` questions.
-        baseline: also measure a baseline's retrieval on the same corpus (``"tutorial"``).
+        baseline: also measure a baseline on the same corpus (``"tutorial"``): its retrieval and,
+            unless ``retrieval_only``, its answers by the bundled local model.
         judge_url: an OpenAI-compatible server whose model judges answers (optional).
         judge_model: the judge's model name on that server.
         with_choices: add a multiple-choice question's options to the question asked.
@@ -601,26 +602,31 @@ def run_eval(
         if missing:
             log.warning("%d question(s) name gold articles the store does not hold", missing)
 
-        def measure(system: Pipeline, path: Path, *, judge: Judge | None, scored_as_asked: bool) -> Any:
+        def measure(system: Pipeline, path: Path, *, judge: Judge | None, withhold: bool) -> Any:
             return _run_pipeline(
                 system,
                 qs,
                 gold,
                 path,
                 key=key,
-                retrieval_only=retrieval_only or not scored_as_asked,
-                without_gold=without_gold and scored_as_asked,
+                retrieval_only=retrieval_only,
+                without_gold=without_gold and withhold,
                 with_choices=with_choices,
                 judge=judge,
                 progress=progress,
             )
 
-        rows, resumed = measure(pipeline, run_dir / RESULTS, judge=judge, scored_as_asked=True)
+        rows, resumed = measure(pipeline, run_dir / RESULTS, judge=judge, withhold=True)
         if baseline:
-            base = build_baseline(baseline, corpus_path, settings, progress=progress)
+            base = build_baseline(
+                baseline,
+                corpus_path,
+                settings,
+                chat_model=None if retrieval_only else _bundled_model(pipeline),
+            )
             try:
                 baselines[baseline], _ = measure(
-                    base, run_dir / baseline_results(baseline), judge=None, scored_as_asked=False
+                    base, run_dir / baseline_results(baseline), judge=None, withhold=False
                 )
             finally:
                 base.close()
@@ -645,12 +651,21 @@ def run_eval(
     return run
 
 
-def build_baseline(name: str, corpus: Path | None, settings: Settings, progress: bool = False) -> Any:
-    """A baseline pipeline over the same corpus (see :data:`BASELINES`)."""
+def _bundled_model(pipeline: Pipeline) -> Any | None:
+    """The bundled local chat model newsrag runs (None, with a warning, where it is not installed)."""
+    try:
+        return pipeline.rag.chat_model("local") if isinstance(pipeline, NewsragPipeline) else None
+    except ModelError as exc:
+        log.warning("the tutorial baseline is measured on retrieval only: %s", exc)
+        return None
+
+
+def build_baseline(name: str, corpus: Path | None, settings: Settings, chat_model: Any | None = None) -> Any:
+    """A baseline pipeline over the same corpus (see :data:`BASELINES`), answering with ``chat_model``."""
     if name == "tutorial":
-        from eval._baseline import TutorialPipeline
+        from eval.tutorial import TutorialPipeline
 
         if corpus is None:
             raise ConfigError("--baseline tutorial needs --corpus (it indexes the corpus its own way)")
-        return TutorialPipeline.build(corpus, settings.home, progress=progress)
+        return TutorialPipeline.build(corpus, settings.home, chat_model=chat_model)
     raise ConfigError(f"unknown baseline {name!r}")

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 import re
-import string
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from eval.containment import answer_contains, answer_contains_strict, normalize_answer, strip_citations
 
 GROUNDING_THRESHOLD = 0.6
 """A sentence is supported when at least this share of its content words occur in its cited passages."""
@@ -130,57 +130,7 @@ def ndcg_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int = 10) -
 # Answers
 # --------------------------------------------------------------------------------------------------
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
 _CITATION_MARK = re.compile(r"\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\]")
-_DASH_OR_SLASH = re.compile(r"[/\\]|[\u2010-\u2015\u2212-]")
-
-
-def _is_punct(ch: str) -> bool:
-    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
-
-
-def normalize_answer(text: str) -> str:
-    """SQuAD-style normalisation, extended for the Unicode found in news quizzes.
-
-    In order: lowercase; ``&`` becomes `` and ``; dashes (ASCII hyphen, Unicode dashes, minus) and
-    slashes become spaces (so "military-style" equals "military style"); every other punctuation
-    character (ASCII ``string.punctuation`` and any Unicode ``P*`` category, which covers the curly
-    quotes “ ” ‘ ’) is deleted, so "$19,000" -> "19000" and "Wendy’s" -> "wendys"; the articles
-    a/an/the are removed as words; runs of white space fold to one space, ends stripped.
-
-    Example: ``normalize_answer("“The Squid Game”!") == "squid game"``.
-    """
-    text = text.lower().replace("&", " and ")
-    text = _DASH_OR_SLASH.sub(" ", text)
-    text = "".join(ch for ch in text if not _is_punct(ch))
-    text = _ARTICLES.sub(" ", text)
-    return " ".join(text.split())
-
-
-def _strip_citations(answer: str) -> str:
-    """The answer without citation marks such as ``[1]`` or ``[2, 3]`` (so "[3]" never answers "3")."""
-    return _CITATION_MARK.sub(" ", answer)
-
-
-def _contains_words(haystack: str, needle: str) -> bool:
-    """Whether normalised ``needle`` occurs in normalised ``haystack`` on word boundaries."""
-    return bool(needle) and f" {needle} " in f" {haystack} "
-
-
-def answer_contains(answer: str, golds: Sequence[str]) -> float | None:
-    """1.0 if any gold answer, normalised, occurs in the normalised answer as whole words, else 0.0.
-
-    Citation marks (``[1]``, ``[2, 3]``) are removed from the answer first. Containment is on word
-    boundaries ("4" is not found in "2024"); a gold that normalises to nothing (e.g. "The") never
-    matches.
-
-    Returns:
-        1.0 or 0.0; ``None`` when ``golds`` is empty.
-    """
-    if not golds:
-        return None
-    norm = normalize_answer(_strip_citations(answer))
-    return 1.0 if any(_contains_words(norm, normalize_answer(g)) for g in golds) else 0.0
 
 
 def _token_f1(prediction: str, gold: str) -> float:
@@ -209,7 +159,7 @@ def answer_f1(answer: str, golds: Sequence[str]) -> float | None:
     """
     if not golds:
         return None
-    answer = _strip_citations(answer)
+    answer = strip_citations(answer)
     return max(_token_f1(answer, g) for g in golds)
 
 
@@ -257,7 +207,7 @@ def match_choice(answer: str, choices: Sequence[str]) -> int | None:
     if not firsts:
         return None
 
-    answer = _strip_citations(answer)
+    answer = strip_citations(answer)
     for sentence in _sentences(answer):
         tokens = normalize_answer(sentence).split()
         spans = {norm: _word_spans(tokens, norm.split()) for norm in firsts}
@@ -529,8 +479,9 @@ def question_scores(row: QuestionResult) -> dict[str, float | None]:
 
     - ``hit@1``, ``hit@4``, ``hit@10``, ``recall@10``, ``mrr@10``, ``ndcg@10``: need
       ``retrieved_article_ids`` (an empty list scores 0) and non-empty ``gold_ids``.
-    - ``answer_contains``, ``answer_f1``: need ``answer`` and non-empty ``answers``;
-      ``choice_accuracy`` also needs ``choices``. An abstained row scores 0.0 on these three.
+    - ``answer_contains`` (read loosely, see ``eval.containment``), ``answer_contains_strict``,
+      ``answer_f1``: need ``answer`` and non-empty ``answers``; ``choice_accuracy`` also needs
+      ``choices``. An abstained row scores 0.0 on these four.
     - ``citation_precision``: needs ``cited_article_ids`` and ``gold_ids``; ``None`` when nothing
       was cited. ``citation_recall``: needs ``cited_article_ids`` and non-empty ``gold_ids``.
     - ``grounding``: the share of true ``grounding_flags``; ``None`` when there are none.
@@ -546,6 +497,7 @@ def question_scores(row: QuestionResult) -> dict[str, float | None]:
     if row.answer is not None and row.answers:
         answer_metrics = {
             "answer_contains": answer_contains(row.answer, row.answers),
+            "answer_contains_strict": answer_contains_strict(row.answer, row.answers),
             "answer_f1": answer_f1(row.answer, row.answers),
             "choice_accuracy": choice_accuracy(row.answer, row.choices or [], row.answers),
         }
@@ -598,7 +550,8 @@ def aggregate(rows: Sequence[QuestionResult]) -> dict[str, Any]:
 
 SUMMARY_KEYS: tuple[str, ...] = (
     *("questions", "hit@1", "hit@4", "hit@10", "recall@10", "mrr@10", "ndcg@10"),
-    *("answer_contains", "answer_f1", "choice_accuracy", "citation_precision", "citation_recall"),
+    *("answer_contains", "answer_contains_strict", "answer_f1", "choice_accuracy"),
+    *("citation_precision", "citation_recall"),
     *("grounding", "abstention_rate", "false_abstention_rate", "latency"),
 )
 """Every key ``aggregate`` may return, in report order."""

@@ -37,7 +37,7 @@ from rag._query import content_words, stem
 from rag.errors import LLMUnavailableError
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, Retrieval
-from rag.verify import Embed, Verifier, content_stems_weighted
+from rag.verify import Embed, Verified, Verifier, content_stems_weighted
 
 log = logging.getLogger(__name__)
 
@@ -389,11 +389,10 @@ class AnswerEngine:
         timings["generate"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
-        declined = NOT_IN_SOURCES.lower() in text.lower()
-        verified = self.verifier.verify(text, passages)
+        verified = self._verify(text, standalone, passages, extractive=model is None)
         timings["verify"] = time.perf_counter() - t3
-        if declined or verified.supported == 0:
-            log.info("abstaining after generation (declined=%s, supported=%d)", declined, verified.supported)
+        if verified.supported == 0:
+            log.info("abstaining after generation: no sentence supported")
             answer.unsupported = verified.unsupported
             answer.corrections = verified.corrections
             yield from self._abstain(answer, found, timings, t0, delta=False)
@@ -405,6 +404,21 @@ class AnswerEngine:
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
         yield answer
+
+    def _verify(self, text: str, question: str, passages: Sequence[Passage], *, extractive: bool) -> Verified:
+        """The draft checked against the passages; a model's decline, or a draft with no supported
+        sentence, is replaced by the extractive answer: past the evidence gate the passages answer the
+        question, and a small model declines what its top source answers. The draft's unsupported
+        sentences stay recorded in ``unsupported``; ``supported == 0`` means abstain."""
+        verified = self.verifier.verify(text, passages)
+        if NOT_IN_SOURCES.lower() in text.lower():
+            verified = Verified(text="", citations=[], unsupported=verified.unsupported)
+        if verified.supported or extractive:
+            return verified
+        log.info("the model declined or wrote nothing supported; answering extractively")
+        fallback = self.verifier.verify(extractive_answer(question, passages, self.embed), passages)
+        fallback.unsupported = [*verified.unsupported, *fallback.unsupported]
+        return fallback
 
     def _abstain(
         self, answer: Answer, found: Retrieval, timings: dict[str, float], t0: float, delta: bool = True

@@ -52,5 +52,7 @@ def test_local_model_streams_tokens_then_the_answer(local_rag: NewsRAG) -> None:
     events = list(local_rag.stream("When will the Juice probe reach Jupiter?", backend="local"))
     *deltas, final = events
     assert len(deltas) > 3 and all(isinstance(d, str) for d in deltas)
+    drafted = "".join(str(d) for d in deltas)  # what the model itself wrote, token by token
+    assert "2031" in drafted and "NOT IN SOURCES" not in drafted, drafted
     assert not final.abstained, final.text  # type: ignore[union-attr]
-    assert "2031" in final.text  # type: ignore[union-attr]
+    assert final.backend == "local" and "2031" in final.text  # type: ignore[union-attr]

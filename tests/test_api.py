@@ -85,12 +85,15 @@ def test_unknown_backend_and_empty_question_are_config_errors(news: NewsStore) -
         api.ask("   ", backend="extractive")
 
 
-def test_auto_means_local_when_installed_else_extractive(news: NewsStore) -> None:
-    from rag.llm import local_llm_available
-
-    expected = "local" if local_llm_available("default") else "extractive"
-    assert NewsRAG(store=news).resolve_backend("auto") == expected
+def test_auto_means_local_when_installed_else_extractive(news: NewsStore, tmp_path: Path) -> None:
+    missing = Settings(home=tmp_path, llm={"model": str(tmp_path / "missing.gguf")})
+    assert NewsRAG(missing, store=news).resolve_backend("auto") == "extractive"
     assert NewsRAG(store=news, chat_model=fake_llm("x")).resolve_backend("auto") == "local"
+    pytest.importorskip("llama_cpp")
+    present = tmp_path / "present.gguf"
+    present.write_bytes(b"GGUF")  # auto reads no model data: a file being there is enough to choose
+    installed = Settings(home=tmp_path, llm={"model": str(present)})
+    assert NewsRAG(installed, store=news).resolve_backend("auto") == "local"
 
 
 def test_local_backend_without_the_model_names_the_pip_command(news: NewsStore, tmp_path: Path) -> None:

@@ -544,3 +544,31 @@ def test_console_script_measures_the_tutorial_baseline_from_any_folder(
     tutorial = summary["baselines"]["tutorial"]
     assert tutorial["questions"] == summary["questions"] and 0.0 <= tutorial["hit@4"] <= 1.0
     assert (tmp_path / "run" / "results-tutorial.jsonl").is_file()
+
+
+def test_tutorial_baseline_answers_with_the_same_model(world: dict[str, Path]) -> None:
+    """`--baseline tutorial` on an answering run: the tutorial's plain prompt goes to the same chat model
+    newsrag answers with, and its answers are scored by the same harness (it cites nothing)."""
+    pytest.importorskip("langchain_huggingface")
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    questions = [Question(**{**_q("q-heat"), "as_of": _date("2022-06-16")})]
+    ours = AIMessage("Spain recorded 43 degrees Celsius in Andujar [1].")
+    theirs = AIMessage("Spain's record was 43 degrees, in Andujar.")
+    model = GenericFakeChatModel(messages=iter([ours, ours, theirs, theirs]))
+    run = run_eval(
+        questions,
+        settings=_settings(world),
+        corpus=world["corpus"],
+        chat_model=model,
+        backend="local",
+        baseline="tutorial",
+    )
+    row = run.baselines["tutorial"][0]
+    assert row["system"] == "tutorial" and row["answer"] == theirs.content
+    assert row["abstained"] is False and row["cited_article_ids"] == []
+    assert row["scores"]["answer_contains"] == 1.0
+    assert row["scores"]["citation_recall"] == 0.0 and row["grounding_flags"] == [False]
+    assert "first_token" in row["timings_ms"]
+    assert run.summary["baselines"]["tutorial"]["answer_contains"] == 1.0

@@ -331,5 +331,5 @@ def test_aggregate_omits_metrics_without_inputs() -> None:
     assert set(summary) == {"questions", "hit@1", "hit@4", "hit@10", "recall@10", "mrr@10", "ndcg@10"}
     # Gold ids but no answers: retrieval is scored, answer metrics are not.
     summary = aggregate([QuestionResult(id="q", answer="Squid Game", answers=["Squid Game"])])
-    assert set(summary) == {"questions", "answer_contains", "answer_f1"}
+    assert set(summary) == {"questions", "answer_contains", "answer_contains_strict", "answer_f1"}
     assert summary["answer_f1"] == 1.0
