@@ -34,6 +34,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from rag._extractive import excerpts, extractive_answer
 from rag._query import content_words, stem
+from rag.claims.speakers import asked_speaker
 from rag.errors import LLMUnavailableError
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, Retrieval
@@ -413,11 +414,12 @@ class AnswerEngine:
         verified = self.verifier.verify(text, passages)
         if NOT_IN_SOURCES.lower() in text.lower():
             verified = Verified(text="", citations=[], unsupported=verified.unsupported)
-        if verified.supported or extractive:
+        if extractive or (verified.supported and not _misquotes_the_asked(question, verified)):
             return verified
-        log.info("the model declined or wrote nothing supported; answering extractively")
+        log.info("the model declined, wrote nothing supported or misquoted; answering extractively")
         fallback = self.verifier.verify(extractive_answer(question, passages, self.embed), passages)
         fallback.unsupported = [*verified.unsupported, *fallback.unsupported]
+        fallback.corrections = [*verified.corrections, *fallback.corrections]
         return fallback
 
     def _abstain(
@@ -440,6 +442,12 @@ class AnswerEngine:
                 final = event
         assert final is not None
         return final
+
+
+def _misquotes_the_asked(question: str, verified: Verified) -> bool:
+    """Whether a "What did X say" draft put another speaker's words in X's mouth: the checker
+    rewrote them to their real speaker, so the draft answers a question nobody asked."""
+    return asked_speaker(question) is not None and any(c.kind == "speaker" for c in verified.corrections)
 
 
 def abstention_text(question: str, found: Retrieval, n: int = 3) -> str:

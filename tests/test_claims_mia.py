@@ -74,6 +74,19 @@ def test_verifier_rewrites_a_claim_put_in_the_wrong_mouth(mia: NewsStore) -> Non
     assert answer.to_dict()["corrections"][0]["kind"] == "speaker"
 
 
+def test_a_draft_that_only_misquotes_the_asked_speaker_is_answered_from_the_article(mia: NewsStore) -> None:
+    # What the bundled 1.5B model drafted for this question over this article.
+    draft = "Stoltenberg said that Russia has a plan for military destabilization on the Balkans [2]."
+    api = NewsRAG(Settings(home=mia.home), store=mia, chat_model=fake_llm(draft, draft))
+    answer = api.ask(STOLTENBERG_Q, backend="local")
+    assert not answer.abstained
+    assert "imminent military threat" in answer.text and "Zelensky" not in answer.text
+    assert any(
+        "imminent military threat" in c.quote and c.passage.article_id == MIA_ID for c in answer.citations
+    )
+    assert [(c.kind, c.action) for c in answer.corrections] == [("speaker", "rewritten")]
+
+
 def test_extractive_answer_keeps_to_stoltenbergs_whole_sentences(mia: NewsStore) -> None:
     api = NewsRAG(Settings(home=mia.home), store=mia)
     answer = api.ask(STOLTENBERG_Q, backend="extractive")
