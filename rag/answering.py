@@ -434,15 +434,6 @@ class AnswerEngine:
             yield answer.text
         yield answer
 
-    def ask(self, question: str, **kwargs: Any) -> Answer:
-        """:meth:`stream` to the end: the final answer."""
-        final: Answer | None = None
-        for event in self.stream(question, **kwargs):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
-
 
 def _misquotes_the_asked(question: str, verified: Verified) -> bool:
     """Whether a "What did X say" draft put another speaker's words in X's mouth: the checker

@@ -58,7 +58,6 @@ __all__ = [
     "local_llm_available",
     "resolve_gguf",
     "to_llm_error",
-    "unload_local_models",
 ]
 
 log = logging.getLogger(__name__)
@@ -178,12 +177,6 @@ def _close_at_exit() -> None:
     with _cache_lock:
         for loaded in _cache.values():
             loaded.llama.close()
-        _cache.clear()
-
-
-def unload_local_models() -> None:
-    """Drop every cached ``Llama`` (frees its memory once no chat model still uses it)."""
-    with _cache_lock:
         _cache.clear()
 
 
