@@ -26,7 +26,8 @@ if TYPE_CHECKING:
         NewsragError,
         StoreError,
     )
-    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Passage
+    from rag.question import Query, Reading
+    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Passage, SearchScope
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
@@ -45,12 +46,15 @@ _WHERE = {
     "ModelError": "rag.errors",
     "NewsragError": "rag.errors",
     "StoreError": "rag.errors",
+    "Query": "rag.question",
+    "Reading": "rag.question",
     "Answer": "rag.records",
     "Article": "rag.records",
     "ArticleInfo": "rag.records",
     "Chunk": "rag.records",
     "Citation": "rag.records",
     "Passage": "rag.records",
+    "SearchScope": "rag.records",
     "ArticleHit": "rag.retrieval",
     "HybridRetriever": "rag.retrieval",
     "NewsRetriever": "rag.retrieval",
@@ -86,7 +90,10 @@ __all__ = [
     "NewsStore",
     "NewsragError",
     "Passage",
+    "Query",
+    "Reading",
     "Retrieval",
+    "SearchScope",
     "Settings",
     "StoreError",
     "StoreStats",

@@ -154,6 +154,28 @@ class Citation:
         return out
 
 
+@dataclass(frozen=True)
+class SearchScope:
+    """What a search was limited to: the dates and sources applied, the question's words they were
+    read from, and whether the question's own limits matched nothing and were dropped (``widened``)."""
+
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()  # the question's words the limits were read from
+    widened: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"since", "until", "sources", "from", "widened"}``, dates as ``YYYY-MM-DD``."""
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "sources": list(self.sources),
+            "from": list(self.phrases),
+            "widened": self.widened,
+        }
+
+
 @dataclass
 class Answer:
     """What ``ask`` returns."""
@@ -167,6 +189,7 @@ class Answer:
     standalone_question: str = ""  # the question after follow-up rewriting
     backend: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds: retrieve, first_token, generate, total
+    scope: SearchScope = field(default_factory=SearchScope)  # what the search was limited to
 
     def to_dict(self, *, passages: bool = False) -> dict[str, Any]:
         """The answer as JSON, the one shape that ``newsrag ask --json``, the chat's API and eval
@@ -179,4 +202,5 @@ class Answer:
             "backend": self.backend,
             "standalone_question": self.standalone_question,
             "unsupported": self.unsupported,
+            "scope": self.scope.to_dict(),
         }
