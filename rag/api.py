@@ -20,6 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answering import AnswerEngine, History
 from rag.errors import ConfigError
+from rag.question import Query
 from rag.records import Answer
 from rag.retrieval import HybridRetriever, NewsRetriever, Retrieval
 from rag.settings import LLMBackend, Settings
@@ -154,9 +155,42 @@ class NewsRAG:
 
     # ---- asking --------------------------------------------------------------------------------
 
+    def query(
+        self,
+        question: str | Query,
+        *,
+        history: History | None = None,
+        as_of: date | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Query:
+        """The :class:`~rag.question.Query` the other arguments describe (``question`` itself
+        when it is one; then the others must be left out).
+
+        Raises:
+            ConfigError: the question is empty, or a Query came with loose filters as well.
+        """
+        if isinstance(question, Query):
+            if history or as_of or since or until or sources:
+                raise ConfigError("pass the filters inside the Query or as arguments, not both")
+            query = question
+        else:
+            query = Query(
+                question or "",
+                history=tuple(history or ()),
+                as_of=as_of,
+                since=since,
+                until=until,
+                sources=tuple(sources or ()),
+            )
+        if not query.question or not query.question.strip():
+            raise ConfigError("the question is empty")
+        return query.asking(query.question.strip())
+
     def stream(
         self,
-        question: str,
+        question: str | Query,
         *,
         history: History | None = None,
         as_of: date | None = None,
@@ -169,9 +203,12 @@ class NewsRAG:
 
         The final answer's text is the verified one: sentences no source supports are dropped,
         so it may differ from the streamed text; show it in place of the deltas at the end.
+        Dates and sources the question names ("in June 2022", "according to CNN") narrow the
+        search; ``answer.scope`` says what was applied.
 
         Args:
-            question: the question, possibly a follow-up to ``history``.
+            question: the question, possibly a follow-up to ``history``; or a whole
+                :class:`~rag.question.Query` (then leave the filters below out).
             history: the conversation so far (``(role, text)`` pairs, ``{"role", "content"}``
                 dicts or LangChain messages).
             as_of: when the question is asked: later articles are excluded, recency counts from it.
@@ -185,24 +222,14 @@ class NewsRAG:
                 retrieved passages.
             ModelError: the model's packages are missing or it failed.
         """
-        if not question or not question.strip():
-            raise ConfigError("the question is empty")
+        query = self.query(question, history=history, as_of=as_of, since=since, until=until, sources=sources)
         name = self.resolve_backend(backend)
         model = self.chat_model(name)
-        yield from self.engine.stream(
-            question.strip(),
-            model=model,
-            backend=name,
-            history=history,
-            as_of=as_of,
-            since=since,
-            until=until,
-            sources=tuple(sources or ()),
-        )
+        yield from self.engine.stream(query, model=model, backend=name)
 
     def ask(
         self,
-        question: str,
+        question: str | Query,
         *,
         history: History | None = None,
         as_of: date | None = None,
@@ -234,7 +261,7 @@ class NewsRAG:
 
     def retrieve(
         self,
-        question: str,
+        question: str | Query,
         *,
         k: int | None = None,
         as_of: date | None = None,
@@ -243,9 +270,8 @@ class NewsRAG:
         sources: Sequence[str] | None = None,
     ) -> Retrieval:
         """The passages (and ranked articles) retrieval finds for ``question``, without answering."""
-        return self.retriever.search(
-            question, k=k, as_of=as_of, since=since, until=until, sources=tuple(sources or ())
-        )
+        query = self.query(question, as_of=as_of, since=since, until=until, sources=sources)
+        return self.retriever.search(query, k=k)
 
     def as_retriever(self, **search: Any) -> NewsRetriever:
         """A LangChain ``BaseRetriever`` over this store.
