@@ -13,10 +13,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
+from typing_extensions import Unpack
 
 from rag.answering import AnswerEngine, History
 from rag.errors import ConfigError
@@ -30,6 +31,18 @@ from rag.verify import EmbeddingCache, Verifier
 __all__ = ["NewsRAG"]
 
 Generator = Literal["local", "openai", "extractive"]
+
+
+class QueryArgs(TypedDict, total=False):
+    """The filters :meth:`NewsRAG.ask` and :meth:`NewsRAG.retrieve` pass on to :meth:`NewsRAG.query`."""
+
+    history: History | None
+    as_of: date | None
+    since: date | None
+    until: date | None
+    sources: Sequence[str] | None
+
+
 BACKENDS: tuple[str, ...] = ("auto", "local", "openai", "extractive")
 
 
@@ -192,12 +205,8 @@ class NewsRAG:
         self,
         question: str | Query,
         *,
-        history: History | None = None,
-        as_of: date | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        sources: Sequence[str] | None = None,
         backend: LLMBackend | str | None = None,
+        **filters: Unpack[QueryArgs],
     ) -> Iterator[str | Answer]:
         """Text deltas as the answer is written, then the verified :class:`~rag.records.Answer`.
 
@@ -222,7 +231,7 @@ class NewsRAG:
                 retrieved passages.
             ModelError: the model's packages are missing or it failed.
         """
-        query = self.query(question, history=history, as_of=as_of, since=since, until=until, sources=sources)
+        query = self.query(question, **filters)
         name = self.resolve_backend(backend)
         model = self.chat_model(name)
         yield from self.engine.stream(query, model=model, backend=name)
@@ -231,12 +240,8 @@ class NewsRAG:
         self,
         question: str | Query,
         *,
-        history: History | None = None,
-        as_of: date | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        sources: Sequence[str] | None = None,
         backend: LLMBackend | str | None = None,
+        **filters: Unpack[QueryArgs],
     ) -> Answer:
         """Answer ``question`` with verified citations, or abstain. Arguments as :meth:`stream`.
 
@@ -245,33 +250,18 @@ class NewsRAG:
             >>> a.abstained, a.citations[0].passage.title  # doctest: +SKIP
         """
         final: Answer | None = None
-        for event in self.stream(
-            question,
-            history=history,
-            as_of=as_of,
-            since=since,
-            until=until,
-            sources=sources,
-            backend=backend,
-        ):
+        for event in self.stream(question, backend=backend, **filters):
             if isinstance(event, Answer):
                 final = event
         assert final is not None  # stream always ends with the answer
         return final
 
     def retrieve(
-        self,
-        question: str | Query,
-        *,
-        k: int | None = None,
-        as_of: date | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        sources: Sequence[str] | None = None,
+        self, question: str | Query, *, k: int | None = None, **filters: Unpack[QueryArgs]
     ) -> Retrieval:
-        """The passages (and ranked articles) retrieval finds for ``question``, without answering."""
-        query = self.query(question, as_of=as_of, since=since, until=until, sources=sources)
-        return self.retriever.search(query, k=k)
+        """The passages (and ranked articles) retrieval finds for ``question``, without answering
+        (filters as :meth:`stream`; a history is read as in :meth:`query` but not condensed)."""
+        return self.retriever.search(self.query(question, **filters), k=k)
 
     def as_retriever(self, **search: Any) -> NewsRetriever:
         """A LangChain ``BaseRetriever`` over this store.
