@@ -218,9 +218,10 @@ class HybridRetriever:
         filters, widened = base, False
         if reading.scope.since or reading.scope.until or reading.sources:
             filters = _intersect(base, reading.scope.since, reading.scope.until)
-            if reading.sources:
-                within = tuple(s for s in reading.sources if not base.sources or s in base.sources)
-                filters = replace(filters, sources=within or reading.sources)
+            # Sources named in the question narrow the query's own; outside them, the query's win.
+            within = tuple(s for s in reading.sources if not base.sources or s in base.sources)
+            if within:
+                filters = replace(filters, sources=within)
         dense, keyword = self._candidates(reading.vector, reading.terms, filters)
         if not dense and not keyword and filters != base:
             log.info("nothing matches %s; searching without it", ", ".join(reading.phrases))
