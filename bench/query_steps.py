@@ -42,7 +42,7 @@ def _instrument(store: Any, watch: Stopwatch) -> None:
 def retrieval(home: Path, backend: str, models_home: Path, questions: list[Question]) -> dict[str, Any]:
     """Each question through newsrag's retriever with its quiz date as ``as_of``: dense only, then
     hybrid (dense + BM25, fused), with p50/p95 of the whole search and of each stage."""
-    from rag import NewsRAG
+    from rag import NewsRAG, Query
 
     settings = _settings(models_home, backend)
     store = _open(home, backend, models_home)
@@ -55,14 +55,14 @@ def retrieval(home: Path, backend: str, models_home: Path, questions: list[Quest
             # The retriever users run, built by the same public factory, with only fusion switched.
             retriever = NewsRAG(settings.with_overrides({"retrieval.hybrid": hybrid}), store=store).retriever
             for q in questions[:WARMUP]:
-                retriever.search(q.question, as_of=q.date)
+                retriever.search(Query(q.question, as_of=q.date))
             watch.take()
             totals: list[float] = []
             stages: dict[str, list[float]] = {}
             ranked: list[list[str]] = []
             for q in questions:
                 t = time.perf_counter()
-                found = retriever.search(q.question, as_of=q.date)
+                found = retriever.search(Query(q.question, as_of=q.date))
                 total = time.perf_counter() - t
                 totals.append(total)
                 spent = watch.take()

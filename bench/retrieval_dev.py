@@ -9,9 +9,11 @@ Rows:
   1000/200 over title + text, MiniLM through ``HuggingFaceEmbeddings``, ``Chroma`` top-k, no dates).
 - ``bm25-window``: FINDINGS' reference: Okapi BM25 over whole articles published in the 7 days up
   to the question's date.
-- ``newsrag``: ``HybridRetriever.search(question, as_of=date)``, articles in fused order; and
-  ablations (dense or keyword alone, no ``as_of``).
+- ``newsrag``: ``HybridRetriever.search(Query(question, as_of=date))``, articles in fused order;
+  and ablations (dense or keyword alone, no recency weighting).
 
+Every row is measured twice: each question as of its quiz date, and with the date removed (as a
+user types it into the chat; relative phrases such as "this week" then have no anchor).
 Metrics per question over distinct articles: hit@1, hit@4, hit@10, MRR@10 (gold = ``gold_ids``).
 The caches live under ``--cache`` (default ``.newsrag/bench``); delete it to re-ingest.
 """
@@ -28,7 +30,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from eval.metrics import hit_at_k, mrr_at_k  # noqa: E402
 from eval.tutorial import load_jsonl, tutorial_store  # noqa: E402
-from rag import HybridRetriever, MiniLMEmbeddings, NewsStore  # noqa: E402
+from rag import HybridRetriever, MiniLMEmbeddings, NewsStore, Query  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "realtimeqa"
 Ranker = Callable[[dict[str, Any]], list[str]]
@@ -60,6 +62,7 @@ class Row:
     hit10: float
     mrr10: float
     p50_ms: float
+    undated: Row | None = None  # the same pipeline asked each question without its date
 
 
 # ---- newsrag's store ------------------------------------------------------------------------------
@@ -150,6 +153,13 @@ def measure(name: str, questions: Sequence[dict[str, Any]], rank: Ranker) -> Row
     )
 
 
+def measure_both(name: str, questions: Sequence[dict[str, Any]], rank: Ranker) -> Row:
+    """``measure`` with each question's date, and again with it removed (``undated``)."""
+    row = measure(name, questions, rank)
+    row.undated = measure(name, [{k: v for k, v in q.items() if k != "date"} for q in questions], rank)
+    return row
+
+
 def articles_of(ids: Iterable[str], n: int = 10) -> list[str]:
     return list(dict.fromkeys(ids))[:n]
 
@@ -176,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_tutorial:
         tutorial = tutorial_store(articles, args.cache)
         rows.append(
-            measure(
+            measure_both(
                 "tutorial (recursive 1000/200, MiniLM, Chroma)",
                 questions,
                 lambda q: articles_of(
@@ -188,46 +198,51 @@ def main(argv: list[str] | None = None) -> int:
     bm25 = ArticleBM25(articles)
 
     def window(q: dict[str, Any]) -> list[str]:
+        if "date" not in q:
+            return bm25.rank(q["question"], date.min, date.max)[:10]
         asked = date.fromisoformat(q["date"])
         return bm25.rank(q["question"], asked - timedelta(days=7), asked)[:10]
 
-    rows.append(measure("bm25-window (whole articles, 7 days up to as_of)", questions, window))
+    rows.append(measure_both("bm25-window (whole articles, 7 days up to as_of)", questions, window))
 
     store = newsrag_store(args.corpus, args.cache, embeddings)
     # Ingest stores a duplicate story once and keeps the other inputs' ids as aliases.
     canonical = {alias: aid for aid, info in store.articles().items() for alias in info.aliases}
     questions = [{**q, "gold_ids": [canonical.get(g, g) for g in q["gold_ids"]]} for q in questions]
 
-    def ours(retriever: HybridRetriever, with_date: bool = True) -> Ranker:
+    def ours(retriever: HybridRetriever) -> Ranker:
         def rank(q: dict[str, Any]) -> list[str]:
-            as_of = date.fromisoformat(q["date"]) if with_date else None
-            found = retriever.search(q["question"], k=10, as_of=as_of)
+            as_of = date.fromisoformat(q["date"]) if "date" in q else None
+            found = retriever.search(Query(q["question"], as_of=as_of), k=10)
             return [hit.article_id for hit in found.articles[:10]]
 
         return rank
 
-    default = HybridRetriever(store)
-    rows.append(measure("newsrag hybrid + as_of (default settings)", questions, ours(default)))
+    rows.append(measure_both("newsrag hybrid (default settings)", questions, ours(HybridRetriever(store))))
+    rows.append(measure_both("  ablation: dense only", questions, ours(HybridRetriever(store, hybrid=False))))
     rows.append(
-        measure("  ablation: dense only + as_of", questions, ours(HybridRetriever(store, hybrid=False)))
+        measure_both("  ablation: keyword only", questions, ours(HybridRetriever(store, dense_weight=0.0)))
     )
     rows.append(
-        measure(
-            "  ablation: keyword only + as_of",
+        measure_both(
+            "  ablation: no recency weighting",
             questions,
-            ours(HybridRetriever(store, dense_weight=0.0)),
+            ours(HybridRetriever(store, recency_window_days=None)),
         )
     )
-    rows.append(measure("  ablation: hybrid, no as_of", questions, ours(default, with_date=False)))
 
-    print(f"\n{len(questions)} questions, {len(articles)} articles ({args.corpus.name}); article level\n")
-    print(f"| {'pipeline':<52} | hit@1 | hit@4 | hit@10 | MRR@10 | p50 ms |")
-    print(f"|{'-' * 54}|------:|------:|-------:|-------:|-------:|")
+    print(f"\n{len(questions)} questions, {len(articles)} articles ({args.corpus.name}); article level")
+    print("each question asked as of its date, then with its date removed\n")
+    print(f"| {'pipeline':<50} | hit@1 | hit@4 | MRR@10 | no date: hit@1 | hit@4 | MRR@10 | p50 ms |")
+    print(f"|{'-' * 52}|------:|------:|-------:|---------------:|------:|-------:|-------:|")
     for r in rows:
-        scores = f"{r.hit1:.3f} | {r.hit4:.3f} | {r.hit10:.3f}  | {r.mrr10:.3f}  | {r.p50_ms:6.0f}"
-        print(f"| {r.name:<52} | {scores} |")
+        u = r.undated or r
+        scores = (
+            f"{r.hit1:.3f} | {r.hit4:.3f} | {r.mrr10:.3f}  | {u.hit1:14.3f} | {u.hit4:.3f} | {u.mrr10:.3f}  "
+        )
+        print(f"| {r.name:<50} | {scores}| {r.p50_ms:6.0f} |")
     if args.json:
-        args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=2))
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     store.close()
     return 0
 

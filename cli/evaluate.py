@@ -125,6 +125,13 @@ def run_command(
             "the right behaviour is to abstain.",
         ),
     ] = False,
+    without_dates: Annotated[
+        bool,
+        typer.Option(
+            "--without-dates",
+            help="Ask each question without its date (no as-of), as typed in the chat.",
+        ),
+    ] = False,
     k: Annotated[
         int | None, typer.Option("--k", help="Passages given to the generator (retrieval.k).")
     ] = None,
@@ -186,6 +193,7 @@ def run_command(
             name=name,
             retrieval_only=retrieval_only,
             without_gold=without_gold,
+            without_dates=without_dates,
             k=k,
             backend=backend,
             limit=limit,

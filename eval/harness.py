@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -474,6 +474,7 @@ def run_eval(
     name: str | None = None,
     retrieval_only: bool = False,
     without_gold: bool = False,
+    without_dates: bool = False,
     k: int | None = None,
     backend: str | None = None,
     limit: int | None = None,
@@ -498,6 +499,8 @@ def run_eval(
         retrieval_only: score retrieval only (no generation).
         without_gold: withhold each question's gold articles and every article containing one of its
             answers; every question becomes unanswerable, so the right behaviour is to abstain.
+        without_dates: ask every question without its date (no ``as_of``), as a user who types
+            it in the chat would.
         k: passages given to the generator (``retrieval.k``).
         backend: the generator (``llm.backend``: local, openai, extractive, auto).
         limit: only the first ``limit`` questions.
@@ -535,15 +538,19 @@ def run_eval(
         if not qs:
             raise InputError("<questions>", "no questions to evaluate")
 
+    if without_dates:
+        qs = [replace(q, as_of=None) for q in qs]
     mode = "retrieval" if retrieval_only else settings.llm.backend
     if name is None:
         name = f"{_slug(qpath.stem if qpath else 'questions', 30)}-{mode}" + (
             "-without-gold" if without_gold else ""
         )
+        name += "-without-dates" if without_dates else ""
     name = _slug(name, 80)
     options = {
         "retrieval_only": retrieval_only,
         "without_gold": without_gold,
+        "without_dates": without_dates,
         "with_choices": with_choices,
         "judge": [judge_url, judge_model] if judge_url else None,
         "baseline": baseline,

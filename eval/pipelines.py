@@ -7,13 +7,12 @@ answers, an :class:`~rag.records.Answer`. Articles to withhold (``--without-gold
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eval.questions import Question
-from rag import Answer, NewsragError, Passage, Settings
+from rag import Answer, Passage, Query, Settings
 
 if TYPE_CHECKING:
     from rag import NewsStore
@@ -60,26 +59,15 @@ class Pipeline:
         """Release what the pipeline holds."""
 
 
-class _AllowListRetriever:
-    """The newsrag retriever limited to an allow-list of articles (how exclusion is expressed)."""
-
-    def __init__(self, inner: Any, allowed: tuple[str, ...]) -> None:
-        self._inner = inner
-        self._allowed = allowed
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def search(self, question: str, **kwargs: Any) -> Any:
-        kwargs["article_ids"] = self._allowed
-        return self._inner.search(question, **kwargs)
+def _query(question: Question, text: str, exclude: frozenset[str]) -> Query:
+    """What newsrag is asked: ``text`` as of the question's date, the withheld articles excluded."""
+    return Query(text, as_of=question.as_of, excluded_ids=tuple(sorted(exclude)))
 
 
 class NewsragPipeline(Pipeline):
     """newsrag itself, through its public API (:class:`rag.NewsRAG`).
 
-    ``NewsRAG.ask`` has no article filter, so for ``--without-gold`` the question is answered by a
-    copy of its answering engine whose retriever is limited to the articles not withheld.
+    Withheld articles (``--without-gold``) go in the query's ``excluded_ids``.
     """
 
     name = "newsrag"
@@ -87,27 +75,15 @@ class NewsragPipeline(Pipeline):
     def __init__(self, rag: Any, *, answers: bool = True) -> None:
         self.rag = rag
         self.answers = answers
-        self._all_ids: tuple[str, ...] | None = None
 
     @property
     def store(self) -> NewsStore:
         store: NewsStore = self.rag.store
         return store
 
-    def _allowed(self, exclude: frozenset[str]) -> tuple[str, ...]:
-        # Retrieval filters take an allow-list of article ids, not an exclusion: pass all the others.
-        if self._all_ids is None:
-            self._all_ids = tuple(sorted(self.store.articles()))
-        return tuple(a for a in self._all_ids if a not in exclude)
-
     def retrieve(self, question: Question, exclude: frozenset[str]) -> Retrieved:
         t0 = time.perf_counter()
-        if exclude:
-            found = self.rag.retriever.search(
-                question.question, as_of=question.as_of, article_ids=self._allowed(exclude)
-            )
-        else:
-            found = self.rag.retrieve(question.question, as_of=question.as_of)
+        found = self.rag.retrieve(_query(question, question.question, exclude))
         seconds = time.perf_counter() - t0
         return Retrieved(
             article_ids=[hit.article_id for hit in found.articles],
@@ -116,21 +92,8 @@ class NewsragPipeline(Pipeline):
         )
 
     def ask(self, question: Question, text: str, exclude: frozenset[str]) -> Answer:
-        if not exclude:
-            answer: Answer = self.rag.ask(text, as_of=question.as_of)
-            return answer
-        engine = copy.copy(self.rag.engine)
-        engine.retriever = _AllowListRetriever(engine.retriever, self._allowed(exclude))
-        backend = self.rag.resolve_backend(None)
-        final: Answer | None = None
-        for event in engine.stream(
-            text, model=self.rag.chat_model(backend), backend=backend, as_of=question.as_of
-        ):
-            if isinstance(event, Answer):
-                final = event
-        if final is None:  # pragma: no cover - the engine always ends with an answer
-            raise NewsragError("the answering engine returned no answer")
-        return final
+        answer: Answer = self.rag.ask(_query(question, text, exclude))
+        return answer
 
     def close(self) -> None:
         self.rag.close()

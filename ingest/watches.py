@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ingest.chunking import split_sentences
 from ingest.feedstate import FeedState, WatchRow
 from ingest.web import FetchOptions, check_url, http_client
-from rag import InputError
+from rag import InputError, Query
 
 if TYPE_CHECKING:
     from rag import HybridRetriever, Passage
@@ -177,7 +177,9 @@ def score_articles(
     similarity to the topic, in the retriever's (fused) order."""
     if not article_ids:
         return []
-    found = retriever.search(topic, k=len(article_ids), article_ids=article_ids, max_per_article=1)
+    # Only the new articles, and the topic's words as they are (no dates or outlets read from them).
+    query = Query(topic, article_ids=tuple(article_ids), read_scope=False)
+    found = retriever.search(query, k=len(article_ids), max_per_article=1)
     out = []
     for hit in found.articles:
         best = max(hit.passages, key=lambda p: found.similarity.get(p.chunk_id, 0.0))

@@ -35,7 +35,18 @@ if TYPE_CHECKING:
         StoreError,
     )
     from rag.llm import local_llm_available
-    from rag.records import Answer, Article, ArticleInfo, Chunk, Citation, Correction, Passage, chunk_id
+    from rag.question import Query, Reading
+    from rag.records import (
+        Answer,
+        Article,
+        ArticleInfo,
+        Chunk,
+        Citation,
+        Correction,
+        Passage,
+        SearchScope,
+        chunk_id,
+    )
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
@@ -63,6 +74,8 @@ _WHERE = {
     "NewsragError": "rag.errors",
     "StoreError": "rag.errors",
     "local_llm_available": "rag.llm",
+    "Query": "rag.question",
+    "Reading": "rag.question",
     "Answer": "rag.records",
     "Article": "rag.records",
     "ArticleInfo": "rag.records",
@@ -71,6 +84,7 @@ _WHERE = {
     "Citation": "rag.records",
     "Correction": "rag.records",
     "Passage": "rag.records",
+    "SearchScope": "rag.records",
     "ArticleHit": "rag.retrieval",
     "HybridRetriever": "rag.retrieval",
     "NewsRetriever": "rag.retrieval",
@@ -111,7 +125,10 @@ __all__ = [
     "NewsStore",
     "NewsragError",
     "Passage",
+    "Query",
+    "Reading",
     "Retrieval",
+    "SearchScope",
     "Settings",
     "StoreError",
     "StoreStats",

@@ -1,10 +1,11 @@
-"""Reading a question: its content words (for BM25 and evidence checks) and its time expressions."""
+"""Words of a question or passage: its content words (for BM25 and evidence checks) and their stems.
+
+Time expressions are read in :mod:`rag._dates`, the whole question in :mod:`rag.question`.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, timedelta
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -33,13 +34,6 @@ _TIME_WORDS = frozenset(
     latest newest current currently lately last past this earlier ago
     """.split()  # noqa: SIM905
 )
-
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        "january february march april may june july august september october november december".split()  # noqa: SIM905
-    )
-}
 
 
 def words(text: str) -> list[str]:
@@ -84,78 +78,3 @@ def stem(word: str) -> str:
     if w.endswith("ise") or w.endswith("ize"):
         w = w[:-3] + "iz"
     return w
-
-
-def content_stems(text: str) -> set[str]:
-    """Stems of the content words, for overlap measures."""
-    return {stem(w) for w in content_words(text)}
-
-
-@dataclass(frozen=True)
-class TimeScope:
-    """What a question says about time, relative to its anchor date.
-
-    ``since``/``until`` are a hard range the question itself names ("this week", "in June 2022");
-    ``recent`` says the question is about recent events, so newer articles should rank higher.
-    """
-
-    since: date | None = None
-    until: date | None = None
-    recent: bool = False
-    phrase: str = ""
-
-
-_RELATIVE: list[tuple[re.Pattern[str], int]] = [
-    (re.compile(r"\b(today|tonight|this morning|this afternoon|this evening)\b"), 1),
-    (re.compile(r"\byesterday\b"), 2),
-    (re.compile(r"\b(this|past|last few|last couple of) days?\b"), 7),
-    (re.compile(r"\b(this|past) (week|weekend)\b"), 7),
-    (re.compile(r"\blast (week|weekend)\b"), 14),
-    (re.compile(r"\b(this|past) month\b"), 31),
-    (re.compile(r"\blast month\b"), 62),
-]
-_RECENT = re.compile(
-    r"\b(recent|recently|lately|latest|newest|current|currently|just|so far|now|this week|"
-    r"this month|this year|today|yesterday|last week|last month)\b"
-)
-_MONTH_YEAR = re.compile(
-    r"\b(?:in )?(" + "|".join(_MONTHS) + r")(?:,)? (19\d\d|20\d\d)\b",
-)
-_YEAR = re.compile(r"\bin (19\d\d|20\d\d)\b")
-_THIS_YEAR = re.compile(r"\b(this|past) year\b")
-
-
-def time_scope(question: str, anchor: date | None) -> TimeScope:
-    """The date range and recency a question asks for, relative to ``anchor`` (its as-of date).
-
-    Explicit months and years ("in June 2022") give a range even without an anchor; relative
-    phrases ("this week", "last month") need one.
-
-    Example:
-        >>> s = time_scope("Who won this week?", date(2022, 6, 16))
-        >>> s.since, s.until, s.recent
-        (datetime.date(2022, 6, 9), datetime.date(2022, 6, 16), True)
-    """
-    q = question.lower()
-    m = _MONTH_YEAR.search(q)
-    if m:
-        month, year = _MONTHS[m.group(1)], int(m.group(2))
-        start = date(year, month, 1)
-        end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
-        return TimeScope(since=start, until=end, phrase=m.group(0))
-    m = _YEAR.search(q)
-    if m:
-        year = int(m.group(1))
-        return TimeScope(since=date(year, 1, 1), until=date(year, 12, 31), phrase=m.group(0))
-    recent = bool(_RECENT.search(q))
-    if anchor is None:
-        return TimeScope(recent=recent)
-    if _THIS_YEAR.search(q):
-        return TimeScope(since=date(anchor.year, 1, 1), until=anchor, recent=True, phrase="this year")
-    for pattern, days in _RELATIVE:
-        m = pattern.search(q)
-        if m:
-            return TimeScope(
-                since=anchor - timedelta(days=days), until=anchor, recent=True, phrase=m.group(0)
-            )
-    return TimeScope(recent=recent)

@@ -23,7 +23,6 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -36,6 +35,7 @@ from rag._extractive import excerpts, extractive_answer
 from rag._query import content_words, stem
 from rag.claims.speakers import asked_speaker
 from rag.errors import LLMUnavailableError
+from rag.question import Query
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, Retrieval
 from rag.verify import Embed, Verified, Verifier, content_stems_weighted
@@ -302,8 +302,13 @@ class AnswerEngine:
         similarity = max((found.similarity.get(p.chunk_id, -1.0) for p in passages), default=-1.0)
         unscored = [p.text for p in passages if p.chunk_id not in found.similarity]
         if unscored:  # keyword-only hits: Chroma did not score them
-            vecs = self.embed([question, *unscored])
-            similarity = max(similarity, float(np.max(vecs[1:] @ vecs[0])))
+            if found.reading is not None and found.reading.vector:
+                vecs = self.embed(unscored)
+                asked = np.asarray(found.reading.vector, dtype=vecs.dtype)
+            else:
+                vecs = self.embed([question, *unscored])
+                vecs, asked = vecs[1:], vecs[0]
+            similarity = max(similarity, float(np.max(vecs @ asked)))
         enough = coverage >= self.min_coverage and similarity >= self.min_similarity
         return Evidence(coverage, similarity, enough)
 
@@ -329,15 +334,10 @@ class AnswerEngine:
 
     def stream(
         self,
-        question: str,
+        query: Query | str,
         *,
         model: BaseChatModel | None,
         backend: str,
-        history: History | None = None,
-        as_of: date | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        sources: Sequence[str] = (),
     ) -> Iterator[str | Answer]:
         """Yield text deltas as they are generated, then the verified :class:`Answer`.
 
@@ -346,19 +346,24 @@ class AnswerEngine:
             LLMUnavailableWithSources: the LLM server could not be reached (sources attached).
             ModelError: the model failed.
         """
+        query = Query(query) if isinstance(query, str) else query
+        question = query.question
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        standalone = self.condense(question, history, model)
+        standalone = self.condense(question, query.history, model)
         timings["condense"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        found = self.retriever.search(
-            standalone, k=self.k, as_of=as_of, since=since, until=until, sources=sources
-        )
+        found = self.retriever.search(query.asking(standalone), k=self.k)
         passages = found.passages
         evidence = self.evidence(standalone, found)
         timings["retrieve"] = time.perf_counter() - t1
         answer = Answer(
-            question=question, text="", sources=passages, standalone_question=standalone, backend=backend
+            question=question,
+            text="",
+            sources=passages,
+            standalone_question=standalone,
+            backend=backend,
+            scope=found.search_scope(),
         )
         if not evidence.enough:
             log.info("abstaining before generation: %s", evidence)

@@ -13,14 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypedDict, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
+from typing_extensions import Unpack
 
 from rag.answering import AnswerEngine, History
 from rag.claims import ClaimCheck, ClaimChecker
 from rag.errors import ConfigError, InputError
+from rag.question import Query
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, NewsRetriever, Retrieval
 from rag.settings import LLMBackend, Settings
@@ -30,6 +32,18 @@ from rag.verify import EmbeddingCache, Verifier
 __all__ = ["NewsRAG", "article_text"]
 
 Generator = Literal["local", "openai", "extractive"]
+
+
+class QueryArgs(TypedDict, total=False):
+    """The filters :meth:`NewsRAG.ask` and :meth:`NewsRAG.retrieve` pass on to :meth:`NewsRAG.query`."""
+
+    history: History | None
+    as_of: date | None
+    since: date | None
+    until: date | None
+    sources: Sequence[str] | None
+
+
 BACKENDS: tuple[str, ...] = ("auto", "local", "openai", "extractive")
 
 
@@ -169,24 +183,56 @@ class NewsRAG:
 
     # ---- asking --------------------------------------------------------------------------------
 
-    def stream(
+    def query(
         self,
-        question: str,
+        question: str | Query,
         *,
         history: History | None = None,
         as_of: date | None = None,
         since: date | None = None,
         until: date | None = None,
         sources: Sequence[str] | None = None,
+    ) -> Query:
+        """The :class:`~rag.question.Query` the other arguments describe (``question`` itself
+        when it is one; then the others must be left out).
+
+        Raises:
+            ConfigError: the question is empty, or a Query came with loose filters as well.
+        """
+        if isinstance(question, Query):
+            if history or as_of or since or until or sources:
+                raise ConfigError("pass the filters inside the Query or as arguments, not both")
+            query = question
+        else:
+            query = Query(
+                question or "",
+                history=tuple(history or ()),
+                as_of=as_of,
+                since=since,
+                until=until,
+                sources=tuple(sources or ()),
+            )
+        if not query.question or not query.question.strip():
+            raise ConfigError("the question is empty")
+        return query.asking(query.question.strip())
+
+    def stream(
+        self,
+        question: str | Query,
+        *,
         backend: LLMBackend | str | None = None,
+        **filters: Unpack[QueryArgs],
     ) -> Iterator[str | Answer]:
         """Text deltas as the answer is written, then the verified :class:`~rag.records.Answer`.
 
         The final answer's text is the verified one: sentences no source supports are dropped,
         so it may differ from the streamed text; show it in place of the deltas at the end.
+        Dates and sources the question names ("in June 2022", "according to CNN") narrow the
+        search; ``answer.scope`` says what was applied.
 
         Args:
-            question: the question, possibly a follow-up to ``history``.
+            question: the question, possibly a follow-up to ``history``; or a whole
+                :class:`~rag.question.Query` (then leave the filters below out).
             history: the conversation so far (``(role, text)`` pairs, ``{"role", "content"}``
                 dicts or LangChain messages).
             as_of: when the question is asked: later articles are excluded, recency counts from it.
@@ -200,31 +246,17 @@ class NewsRAG:
                 retrieved passages.
             ModelError: the model's packages are missing or it failed.
         """
-        if not question or not question.strip():
-            raise ConfigError("the question is empty")
+        query = self.query(question, **filters)
         name = self.resolve_backend(backend)
         model = self.chat_model(name)
-        yield from self.engine.stream(
-            question.strip(),
-            model=model,
-            backend=name,
-            history=history,
-            as_of=as_of,
-            since=since,
-            until=until,
-            sources=tuple(sources or ()),
-        )
+        yield from self.engine.stream(query, model=model, backend=name)
 
     def ask(
         self,
-        question: str,
+        question: str | Query,
         *,
-        history: History | None = None,
-        as_of: date | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        sources: Sequence[str] | None = None,
         backend: LLMBackend | str | None = None,
+        **filters: Unpack[QueryArgs],
     ) -> Answer:
         """Answer ``question`` with verified citations, or abstain. Arguments as :meth:`stream`.
 
@@ -233,34 +265,18 @@ class NewsRAG:
             >>> a.abstained, a.citations[0].passage.title  # doctest: +SKIP
         """
         final: Answer | None = None
-        for event in self.stream(
-            question,
-            history=history,
-            as_of=as_of,
-            since=since,
-            until=until,
-            sources=sources,
-            backend=backend,
-        ):
+        for event in self.stream(question, backend=backend, **filters):
             if isinstance(event, Answer):
                 final = event
         assert final is not None  # stream always ends with the answer
         return final
 
     def retrieve(
-        self,
-        question: str,
-        *,
-        k: int | None = None,
-        as_of: date | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        sources: Sequence[str] | None = None,
+        self, question: str | Query, *, k: int | None = None, **filters: Unpack[QueryArgs]
     ) -> Retrieval:
-        """The passages (and ranked articles) retrieval finds for ``question``, without answering."""
-        return self.retriever.search(
-            question, k=k, as_of=as_of, since=since, until=until, sources=tuple(sources or ())
-        )
+        """The passages (and ranked articles) retrieval finds for ``question``, without answering
+        (filters as :meth:`stream`; a history is read as in :meth:`query` but not condensed)."""
+        return self.retriever.search(self.query(question, **filters), k=k)
 
     def as_retriever(self, **search: Any) -> NewsRetriever:
         """A LangChain ``BaseRetriever`` over this store.

@@ -174,6 +174,28 @@ class Correction:
         return out
 
 
+@dataclass(frozen=True)
+class SearchScope:
+    """What a search was limited to: the dates and sources applied, the question's words they were
+    read from, and whether the question's own limits matched nothing and were dropped (``widened``)."""
+
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()  # the question's words the limits were read from
+    widened: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"since", "until", "sources", "from", "widened"}``, dates as ``YYYY-MM-DD``."""
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "sources": list(self.sources),
+            "from": list(self.phrases),
+            "widened": self.widened,
+        }
+
+
 @dataclass
 class Answer:
     """What ``ask`` returns."""
@@ -190,6 +212,7 @@ class Answer:
     corrections: list[Correction] = field(
         default_factory=list
     )  # sentences the claim checker removed or rewrote
+    scope: SearchScope = field(default_factory=SearchScope)  # what the search was limited to
 
     def to_dict(self, *, passages: bool = False) -> dict[str, Any]:
         """The answer as JSON, the one shape that ``newsrag ask --json``, the chat's API and eval
@@ -203,4 +226,5 @@ class Answer:
             "standalone_question": self.standalone_question,
             "unsupported": self.unsupported,
             "corrections": [c.to_dict() for c in self.corrections],
+            "scope": self.scope.to_dict(),
         }

@@ -6,10 +6,11 @@ article scores its best chunk plus half its second best, so an article about the
 that mentions it once, and a long article cannot win by length. Time enters three ways:
 
 - ``as_of`` is a hard upper bound: nothing published after the question was asked.
-- A range the question names ("this week", "last month", "in June 2022") filters, relative to
-  ``as_of``; when that range holds no match, the search runs again without it.
-- Recency: articles older than ``recency_window_days`` before the anchor date (``as_of``, or the
-  newest match when the question asks about recent events) lose weight with a half-life of
+- A range the question names ("in June 2022", "between August and October", and relative to the
+  anchor "this week", "last month") filters, as do the sources it names ("according to CNN"); when
+  that holds no match, the search runs again without it (``widened``). See :mod:`rag.question`.
+- Recency: articles older than ``recency_window_days`` before the anchor date (``as_of``, else
+  today when the collection reaches today; an archive has none) lose weight with a half-life of
   ``recency_half_life_days``; and with an upper date bound, candidates are also fetched from
   within that window, so recent articles compete even when older coverage is plentiful.
 
@@ -19,7 +20,8 @@ each, in reading order, with the article's lede (first chunk) among them.
 
 Example:
     >>> retriever = HybridRetriever(store, k=5)  # doctest: +SKIP
-    >>> hits = retriever.search("What did Stoltenberg say?", as_of=date(2023, 11, 22))  # doctest: +SKIP
+    >>> asked = Query("What did Stoltenberg say?", as_of=date(2023, 11, 22))
+    >>> hits = retriever.search(asked)  # doctest: +SKIP
     >>> hits.passages[0].title  # doctest: +SKIP
 """
 
@@ -39,10 +41,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag._dates import TimeScope
 from rag._fusion import recency_weight, rrf
-from rag._query import TimeScope, content_words, time_scope
 from rag.errors import EmptyStoreError, ModelError
-from rag.records import Passage, article_of, chunk_id
+from rag.question import Query, Reading, read
+from rag.records import Passage, SearchScope, article_of, chunk_id
 from rag.store import Filters, NewsStore
 
 if TYPE_CHECKING:
@@ -74,7 +77,19 @@ class Retrieval:
     anchor: date | None  # the date recency was measured from (None: no recency weighting)
     terms: tuple[str, ...]  # the question's content words sent to BM25
     similarity: dict[str, float] = field(default_factory=dict)  # chunk id -> dense cosine
-    widened: bool = False  # the question's own date range matched nothing and was dropped
+    widened: bool = False  # the dates/sources the question names matched nothing and were dropped
+    reading: Reading | None = None  # how the question was read (terms, named scope, vector)
+
+    def search_scope(self) -> SearchScope:
+        """The dates and sources this search applied, and the question's words they came from."""
+        phrases = self.reading.phrases if self.reading else ()
+        return SearchScope(
+            since=self.filters.since,
+            until=self.filters.until,
+            sources=self.filters.sources,
+            phrases=phrases,
+            widened=self.widened,
+        )
 
 
 def _intersect(filters: Filters, since: date | None, until: date | None) -> Filters:
@@ -168,31 +183,23 @@ class HybridRetriever:
         self.with_lede = with_lede
         self.pool_factor = pool_factor
         self.min_pool_hits = min_pool_hits
+        self._collection_of: object = None
+        self._collection_facts: tuple[date | None, tuple[str, ...]] = (None, ())
 
     # ---- the search ----------------------------------------------------------------------------
 
     def search(
-        self,
-        question: str,
-        *,
-        k: int | None = None,
-        as_of: date | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        sources: Sequence[str] = (),
-        article_ids: Sequence[str] = (),
-        max_per_article: int | None = None,
+        self, query: Query | str, *, k: int | None = None, max_per_article: int | None = None
     ) -> Retrieval:
-        """Rank passages for ``question``.
+        """Rank passages for ``query`` (a :class:`~rag.question.Query`, or a bare question).
+
+        The question is read once (:func:`~rag.question.read`): the dates and sources it names
+        narrow the query's own filters; when nothing matches them, the search runs again with the
+        query's filters alone (``widened``).
 
         Args:
-            question: the (standalone) question.
+            query: the (standalone) question and its filters.
             k: passages to return (default: the retriever's ``k``).
-            as_of: the moment the question is asked: later articles are excluded, and recency is
-                measured from it.
-            since, until: inclusive publication-date limits.
-            sources: only these sources (as stored, e.g. ``cnn.com``).
-            article_ids: only these articles.
             max_per_article: overrides the retriever's cap for this search.
 
         Returns:
@@ -202,74 +209,100 @@ class HybridRetriever:
             EmptyStoreError: the collection holds no articles.
             StoreError: Chroma or the keyword index failed.
         """
-        if not self.store.articles():
+        query = Query(query) if isinstance(query, str) else query
+        infos = self.store.articles()
+        if not infos:
             raise EmptyStoreError(self.store.collection_name)
-        k = k or self.k
-        cap = max_per_article or self.max_per_article
-        if as_of:
-            until = min(until, as_of) if until else as_of
-        base = Filters(since=since, until=until, sources=tuple(sources), article_ids=tuple(article_ids))
-        scope = time_scope(question, as_of)
-        terms = tuple(content_words(question))
-        vector = self.store.embeddings.embed_query(question)
-
+        reading = self.read(query)
+        base = self._base_filters(query)
         filters, widened = base, False
-        if scope.since or scope.until:
-            filters = _intersect(base, scope.since, scope.until)
-        dense, keyword = self._candidates(vector, terms, filters)
+        if reading.scope.since or reading.scope.until or reading.sources:
+            filters = _intersect(base, reading.scope.since, reading.scope.until)
+            # Sources named in the question narrow the query's own; outside them, the query's win.
+            within = tuple(s for s in reading.sources if not base.sources or s in base.sources)
+            if within:
+                filters = replace(filters, sources=within)
+        dense, keyword = self._candidates(reading.vector, reading.terms, filters)
         if not dense and not keyword and filters != base:
-            log.info(
-                "nothing matches %r within %s..%s; searching without it",
-                scope.phrase,
-                scope.since,
-                scope.until,
-            )
+            log.info("nothing matches %s; searching without it", ", ".join(reading.phrases))
             filters, widened = base, True
-            dense, keyword = self._candidates(vector, terms, filters)
-
+            dense, keyword = self._candidates(reading.vector, reading.terms, filters)
         passages = self.store.passages(list(dict.fromkeys(cid for cid, _ in dense + keyword)))
-        similarity = {cid: s for cid, s in dense if cid in passages}
-        dense_ids = [cid for cid, _ in dense if cid in passages]
-        keyword_ids = [cid for cid, _ in keyword if cid in passages]
-
-        articles = self._fuse(dense_ids, keyword_ids, passages)
-        anchor = as_of
-        if anchor is None and scope.recent:
-            dates = [p.published for p in passages.values() if p.published]
-            anchor = max(dates) if dates else None
-        if anchor is not None and self.recency_window_days is not None:
-            articles = [
-                replace(
-                    hit,
-                    score=hit.score
-                    * recency_weight(
-                        hit.passages[0].published,
-                        anchor,
-                        self.recency_window_days,
-                        self.recency_half_life_days,
-                    ),
-                )
-                for hit in articles
-            ]
-            articles.sort(key=lambda h: -h.score)
+        articles = self._fuse(
+            [cid for cid, _ in dense if cid in passages],
+            [cid for cid, _ in keyword if cid in passages],
+            passages,
+        )
+        articles = self._by_recency(articles, reading.anchor)
         if self.reranker_path and articles:
-            articles = self._rerank(question, articles)
+            articles = self._rerank(reading.text, articles)
         out: list[Passage] = []
         for hit in articles:
-            out.extend(self._article_passages(hit, cap))
-            if len(out) >= k:
+            out.extend(self._article_passages(hit, max_per_article or self.max_per_article))
+            if len(out) >= (k or self.k):
                 break
         return Retrieval(
-            question=question,
-            passages=out[:k],
+            question=reading.text,
+            passages=out[: k or self.k],
             articles=articles,
             filters=filters,
-            scope=scope,
-            anchor=anchor,
-            terms=terms,
-            similarity=similarity,
+            scope=reading.scope,
+            anchor=reading.anchor if self.recency_window_days is not None else None,
+            terms=reading.terms,
+            similarity={cid: s for cid, s in dense if cid in passages},
             widened=widened,
+            reading=reading,
         )
+
+    def read(self, query: Query) -> Reading:
+        """What :meth:`search` reads from ``query``: terms, named dates and sources, the vector."""
+        end, sources = self._collection()
+        reading = read(query, sources=sources, collection_end=end)
+        return replace(reading, vector=self.store.embeddings.embed_query(reading.text))
+
+    def _collection(self) -> tuple[date | None, tuple[str, ...]]:
+        """The newest article's date and the sources the collection holds (cached per snapshot
+        of the store's article table)."""
+        infos = self.store.articles()
+        if self._collection_of is not infos:
+            dates = [i.published for i in infos.values() if i.published]
+            self._collection_facts = (
+                max(dates) if dates else None,
+                tuple(sorted({i.source for i in infos.values() if i.source})),
+            )
+            self._collection_of = infos
+        return self._collection_facts
+
+    def _base_filters(self, query: Query) -> Filters:
+        """The query's own filters: its dates (``as_of`` an upper bound), sources and articles."""
+        until = query.until
+        if query.as_of:
+            until = min(until, query.as_of) if until else query.as_of
+        ids = tuple(query.article_ids)
+        if query.excluded_ids:
+            excluded = set(query.excluded_ids)
+            ids = tuple(a for a in (ids or self.store.articles()) if a not in excluded)
+        return Filters(since=query.since, until=until, sources=tuple(query.sources), article_ids=ids)
+
+    def _by_recency(self, articles: list[ArticleHit], anchor: date | None) -> list[ArticleHit]:
+        """Articles re-weighted by their age at ``anchor`` (unchanged without one)."""
+        if anchor is None or self.recency_window_days is None:
+            return articles
+        weighted = [
+            replace(
+                hit,
+                score=hit.score
+                * recency_weight(
+                    hit.passages[0].published,
+                    anchor,
+                    self.recency_window_days,
+                    self.recency_half_life_days,
+                ),
+            )
+            for hit in articles
+        ]
+        weighted.sort(key=lambda h: -h.score)
+        return weighted
 
     def _article_passages(self, hit: ArticleHit, cap: int) -> list[Passage]:
         """An article's best passages, its lede among them when ``with_lede``, in reading order.
@@ -446,6 +479,7 @@ class NewsRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         found = self.retriever.search(
-            query, k=self.k, as_of=self.as_of, since=self.since, until=self.until, sources=self.sources
+            Query(query, as_of=self.as_of, since=self.since, until=self.until, sources=self.sources),
+            k=self.k,
         )
         return [passage_document(p) for p in found.passages]

@@ -27,7 +27,7 @@ def _bench():  # type: ignore[no-untyped-def]
 
 def test_hybrid_time_aware_retrieval_beats_the_tutorial_pipeline(corpus_1k, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("langchain_huggingface")
-    from rag.retrieval import HybridRetriever
+    from rag import HybridRetriever, Query
 
     bench = _bench()
     corpus, store, _ = corpus_1k
@@ -43,12 +43,10 @@ def test_hybrid_time_aware_retrieval_beats_the_tutorial_pipeline(corpus_1k, data
         ),
     )
     retriever = HybridRetriever(store)
-    ours = bench.measure(
-        "newsrag",
-        questions,
-        lambda q: [
-            h.article_id
-            for h in retriever.search(q["question"], k=10, as_of=date.fromisoformat(q["date"])).articles[:10]
-        ],
-    )
+
+    def ranked(q: dict[str, str]) -> list[str]:
+        found = retriever.search(Query(q["question"], as_of=date.fromisoformat(q["date"])), k=10)
+        return [h.article_id for h in found.articles[:10]]
+
+    ours = bench.measure("newsrag", questions, ranked)
     assert ours.hit4 > baseline.hit4 and ours.mrr10 > baseline.mrr10, (ours, baseline)

@@ -12,6 +12,7 @@ import gradio as gr
 import pytest
 
 from rag.api import NewsRAG
+from rag.question import Query
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
@@ -37,10 +38,11 @@ festival closed with a night-time parade of illuminated boats.
 class RecordingRAG(NewsRAG):
     """The real API, remembering the arguments each question was asked with."""
 
-    calls: list[dict[str, Any]]
+    calls: list[Query]
 
-    def stream(self, question: str, **kwargs: Any) -> Iterator[str | Answer]:
-        self.calls = [*getattr(self, "calls", []), {"question": question, **kwargs}]
+    def stream(self, question: str | Query, **kwargs: Any) -> Iterator[str | Answer]:
+        filters = {k: v for k, v in kwargs.items() if k != "backend"}
+        self.calls = [*getattr(self, "calls", []), self.query(question, **filters)]
         yield from super().stream(question, **kwargs)
 
 
@@ -126,8 +128,8 @@ def test_follow_up_sends_the_conversation_and_new_conversation_forgets_it(sample
     h, api = _handlers(samples)
     *_, (_, _, turns, _) = _ask(h, STOLTENBERG_Q)
     *_, (chat, panel, _, _) = _ask(h, "And what did the prime minister say?", turns)
-    assert api.calls[0]["history"] == []
-    assert api.calls[1]["history"] == [("user", STOLTENBERG_Q), ("assistant", turns[0].answer.text)]
+    assert api.calls[0].history == ()
+    assert api.calls[1].history == (("user", STOLTENBERG_Q), ("assistant", turns[0].answer.text))
     assert len(chat) == 4 and 'href="#nr-t1-c1"' in chat[-1]["content"]
     assert panel.index("And what did the prime minister say?") < panel.index(STOLTENBERG_Q)
     assert h.clear() == ([], h.clear()[1], [], "")
@@ -139,9 +141,9 @@ def test_filters_apply_to_the_next_question(samples: NewsStore) -> None:
     *_, (chat, _, _, _) = _ask(
         h, STOLTENBERG_Q, since="2023-11-22", until="2023-12-31 00:00:00", sources=["MIA"]
     )
-    assert api.calls[-1]["since"] == date(2023, 11, 22)
-    assert api.calls[-1]["until"] == date(2023, 12, 31)
-    assert api.calls[-1]["sources"] == ["MIA"]
+    assert api.calls[-1].since == date(2023, 11, 22)
+    assert api.calls[-1].until == date(2023, 12, 31)
+    assert api.calls[-1].sources == ("MIA",)
     assert "nr-t0-c1" not in chat[-1]["content"]  # the only MIA article is older: nothing to cite
     *_, (chat, _, turns, _) = _ask(h, STOLTENBERG_Q, as_of="last week")
     assert "As of must be a date like 2023-11-21" in chat[-1]["content"]

@@ -240,6 +240,34 @@ def test_ask_follow_a_citation_ask_a_follow_up_and_add_an_article(
     page.close()
 
 
+def test_a_scope_read_from_the_question_shows_under_the_answer_with_a_search_without_it(
+    server: str, chromium: Any
+) -> None:
+    """A question that names a month: the line under the answer says which days were searched and
+    from which words; one click asks the same question again over everything, with no such line."""
+    from playwright.sync_api import expect
+
+    page = chromium.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(server)
+    expect(page.locator("#nr-collection .nr-stat b").first).not_to_have_text("0", timeout=120_000)
+    unscoped = page.locator("#nr-unscoped")
+    expect(unscoped).to_be_hidden()
+
+    _ask(page, "What did Stoltenberg say about Balkan destabilization in November 2023?")
+    line = page.locator("#nr-chat .nr-scope")
+    expect(line).to_have_text("searched 1–30 Nov 2023, from 'in November 2023'", timeout=ANSWER_TIMEOUT_MS)
+    expect(_cite(page, 0, 1)).to_be_visible()
+    expect(unscoped).to_have_text("Search again without 'in November 2023'", timeout=30_000)
+    _shot(page, "07-scope-line.png")
+
+    unscoped.click()
+    expect(_cite(page, 1, 1)).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(line).to_have_count(1)  # the second answer searched everything: no line under it
+    expect(unscoped).to_be_hidden(timeout=30_000)
+    _shot(page, "08-searched-without-it.png")
+    page.close()
+
+
 def test_login_page_then_the_app(chromium: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 

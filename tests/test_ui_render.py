@@ -293,3 +293,19 @@ def test_report_reads_like_the_cli_summary_with_the_uploaded_names() -> None:
     assert md.startswith("**added 1, updated 0, unchanged 2, duplicates 0, failed 2**")
     assert "- paper.pdf: unsupported file type '.pdf'" in md
     assert "- my story.txt: no article text left after cleaning" in md
+
+
+def test_the_scope_line_says_what_was_searched_and_from_which_words() -> None:
+    from rag.records import SearchScope
+
+    week = SearchScope(date(2023, 11, 15), date(2023, 11, 21), (), ("this week",))
+    assert "searched 15–21 Nov 2023, from 'this week'" in render.scope_markdown(week)
+    both = SearchScope(date(2022, 8, 1), date(2022, 10, 31), ("usatoday.com",), ("USA Today", "since August"))
+    assert "searched usatoday.com, 1 Aug – 31 Oct 2022, from 'USA Today', 'since August'" in (
+        render.scope_markdown(both)
+    )
+    widened = SearchScope(phrases=("in May 2020",), widened=True)
+    assert "nothing in that window: searched everything" in render.scope_markdown(widened)
+    assert render.scope_markdown(SearchScope(until=date(2022, 6, 16))) == ""  # as-of alone: no line
+    md = render.turn_markdown(Turn("q", Answer(question="q", text="Yes.", scope=week)), 0)
+    assert md.index("Yes") < md.index('class="nr-scope"')  # the line comes under the answer

@@ -184,12 +184,15 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
                         elem_id="nr-question",
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="nr-send")
+                unscoped = gr.Button(
+                    "Search again without it", size="sm", visible=False, elem_id="nr-unscoped"
+                )
                 new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="nr-clear")
             with gr.Column(scale=5, min_width=340):
                 gr.Markdown("### Sources", elem_id="nr-sources-title")
                 panel = gr.HTML(render.sources_html([]), elem_id="nr-sources")
 
-        answer_events = {
+        answer_events: dict[str, Any] = {
             "fn": handlers.respond,
             "inputs": [box, turns_state, since, until, as_of, source_filter],
             "outputs": [chatbot, panel, turns_state, box],
@@ -198,12 +201,24 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
             "concurrency_id": "answer",
             "concurrency_limit": 1,
         }
-        gr.on([box.submit, send.click], **answer_events)
+        scope_button: dict[str, Any] = {
+            "fn": handlers.unscoped_button,
+            "inputs": [turns_state],
+            "outputs": [unscoped],
+            "api_visibility": "private",
+            "queue": False,
+        }
+        gr.on([box.submit, send.click], **answer_events).then(**scope_button)
         chatbot.example_select(handlers.use_example, None, box, api_visibility="private", queue=False).then(
             **answer_events
-        )
+        ).then(**scope_button)
+        unscoped_events: dict[str, Any] = answer_events | {
+            "fn": handlers.respond_unscoped,
+            "inputs": [turns_state, since, until, as_of, source_filter],
+        }
+        unscoped.click(**unscoped_events).then(**scope_button)
         cleared = [chatbot, panel, turns_state, box]
-        new.click(handlers.clear, None, cleared, api_visibility="private", queue=False)
+        new.click(handlers.clear, None, cleared, api_visibility="private", queue=False).then(**scope_button)
         chatbot.clear(handlers.clear, None, cleared, api_visibility="private", queue=False)
 
         refresh_outputs = [collection, source_filter, chatbot, add_box]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag import Answer, ConfigError, EmptyStoreError, LLMUnavailableError, NewsragError
+from rag import Answer, ConfigError, EmptyStoreError, LLMUnavailableError, NewsragError, Query
 from ui import render
 from ui.render import Turn
 from ui.uploads import display_input, parse_links, stage_uploads
@@ -139,8 +139,12 @@ class ChatHandlers:
         until: Any,
         as_of: Any,
         sources: list[str] | None,
+        *,
+        read_scope: bool = True,
     ) -> Iterator[Outputs]:
-        """Stream the answer into the chat; yields (chat messages, sources panel, turns, question box)."""
+        """Stream the answer into the chat; yields (chat messages, sources panel, turns, question box).
+
+        ``read_scope`` False searches without the dates and sources the question names."""
         q = (question or "").strip()
         done = list(turns or [])
         if not q:
@@ -149,15 +153,18 @@ class ChatHandlers:
         yield messages(done, (q, "")), gr.skip(), gr.skip(), ""
         turn: Turn
         try:
-            filters: dict[str, Any] = {
-                "since": parse_day(since, "Published from"),
-                "until": parse_day(until, "Published to"),
-                "as_of": parse_day(as_of, "As of"),
-                "sources": list(sources or []) or None,
-            }
+            query = Query(
+                q,
+                history=tuple(history_of(done)),
+                since=parse_day(since, "Published from"),
+                until=parse_day(until, "Published to"),
+                as_of=parse_day(as_of, "As of"),
+                sources=tuple(sources or ()),
+                read_scope=read_scope,
+            )
             text = ""
             final: Answer | None = None
-            for event in self.api.stream(q, history=history_of(done), **filters):
+            for event in self.api.stream(query):
                 if isinstance(event, Answer):
                     final = event
                 else:
@@ -184,6 +191,33 @@ class ChatHandlers:
             turn = Turn(q, Answer(question=q, text=""), error=str(exc))
         done.append(turn)
         yield messages(done), render.sources_html(done), done, gr.skip()
+
+    def respond_unscoped(
+        self,
+        turns: list[Turn] | None,
+        since: Any,
+        until: Any,
+        as_of: Any,
+        sources: list[str] | None,
+    ) -> Iterator[Outputs]:
+        """The last question again, without the dates and sources read from it (the one-click
+        "search without it" under an answer whose question named some)."""
+        done = list(turns or [])
+        if not done:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        yield from self.respond(done[-1].question, done, since, until, as_of, sources, read_scope=False)
+
+    @staticmethod
+    def unscoped_button(turns: list[Turn] | None) -> Any:
+        """The "search without it" button: shown when the last answer's search was limited by
+        dates or sources its question named, labelled with those words."""
+        last = turns[-1] if turns else None
+        scope = last.answer.scope if last is not None and not last.error else None
+        if scope is None or not scope.phrases or scope.widened:
+            return gr.Button(visible=False)
+        words = ", ".join(f"'{p}'" for p in scope.phrases)
+        return gr.Button(value=f"Search again without {words}", visible=True)
 
     @staticmethod
     def clear() -> tuple[list[Any], str, list[Turn], str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlparse
 
-from rag import Answer, Citation, Passage
+from rag import Answer, Citation, Passage, SearchScope
 
 __all__ = [
     "Turn",
@@ -34,6 +34,7 @@ __all__ = [
     "named_sources",
     "pending_markdown",
     "question_markdown",
+    "scope_markdown",
     "sources_html",
     "turn_markdown",
 ]
@@ -175,13 +176,45 @@ def error_markdown(title: str, detail: str, hint: str = "") -> str:
 
 
 def turn_markdown(turn: Turn, index: int) -> str:
-    """The assistant's message for one turn: the answer, the abstention or the error."""
+    """The assistant's message for one turn: the answer, the abstention or the error, then the
+    line saying what the search was limited to (when the question named dates or sources)."""
     if turn.error:
         out = error_markdown("Could not answer", turn.error, turn.hint)
         if turn.answer.sources:
             out += "\n\nThe passages retrieval found are under **Sources**."
         return out
-    return answer_markdown(turn.answer, index)
+    line = scope_markdown(turn.answer.scope)
+    return answer_markdown(turn.answer, index) + (f"\n\n{line}" if line else "")
+
+
+def _date_range(since: date | None, until: date | None) -> str:
+    """``15–21 Nov 2023``, ``1 Aug – 31 Oct 2022``, ``since 1 Mar 2022``, ``up to 31 May 2022``."""
+    if since and until:
+        if since == until:
+            return format_date(since)
+        if (since.year, since.month) == (until.year, until.month):
+            return f"{since.day}–{format_date(until)}"
+        if since.year == until.year:
+            return f"{since.day} {since:%b} – {format_date(until)}"
+        return f"{format_date(since)} – {format_date(until)}"
+    if since:
+        return f"since {format_date(since)}"
+    return f"up to {format_date(until)}" if until else ""
+
+
+def scope_markdown(scope: SearchScope) -> str:
+    """One line under an answer: what the dates and sources read from the question limited the
+    search to ("searched 15–21 Nov 2023, from 'this week'"), or that nothing matched them and
+    everything was searched; empty when the question named none."""
+    if not scope.phrases:
+        return ""
+    words = ", ".join(f"'{p}'" for p in scope.phrases)
+    if scope.widened:
+        text = f"nothing in that window: searched everything (read from {words})"
+    else:
+        where = [x for x in (", ".join(scope.sources), _date_range(scope.since, scope.until)) if x]
+        text = f"searched {', '.join(where)}, from {words}"
+    return f'<span class="nr-scope">{_md_text(text)}</span>'
 
 
 def pending_markdown(text: str) -> str:
