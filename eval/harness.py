@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -263,23 +262,32 @@ def _find_resumable(root: Path, name: str, key: str) -> Path | None:
     return None
 
 
+def _bar(desc: str, unit: str, enabled: bool) -> Any:
+    """A rich progress bar on stderr (not started), or None when disabled."""
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(desc),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit + "{task.fields[extra]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+
+
 @contextmanager
 def _progress(total: int, initial: int, desc: str, enabled: bool) -> Iterator[Callable[[], None]]:
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=total,
-        initial=initial,
-        desc=desc,
-        unit="q",
-        file=sys.stderr,
-        disable=not enabled,
-        dynamic_ncols=True,
-    )
-    try:
-        yield lambda: bar.update(1)
-    finally:
-        bar.close()
+    bar = _bar(desc, "questions", enabled)
+    if bar is None:
+        yield lambda: None
+        return
+    with bar:
+        task = bar.add_task(desc, total=total, completed=initial, extra="")
+        yield lambda: bar.advance(task)
 
 
 def _question_text(q: Question, with_choices: bool) -> str:
@@ -433,28 +441,22 @@ def ingest_corpus(
 
     if not corpus.exists():
         raise InputError(str(corpus), "no such corpus file or folder")
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    from ingest import count_inputs
 
-        from ingest import count_inputs
-
-        total = count_inputs([str(corpus)], settings.ingest.max_file_mb)
-        bar = tqdm(desc="ingest", total=total, unit="article", file=sys.stderr, dynamic_ncols=True)
+    bar = _bar("ingest", "articles", progress)
+    total = count_inputs([str(corpus)], settings.ingest.max_file_mb) if bar is not None else None
+    task = bar.add_task("ingest", total=total, extra="") if bar is not None else None
 
     def tick(p: Any) -> None:
         if bar is not None:
-            bar.n = p.articles
-            bar.set_postfix(chunks=p.chunks, refresh=False)
-            bar.refresh()
+            bar.update(task, completed=p.articles, extra=f", {p.chunks} chunks")
 
-    try:
-        report = ingest(
-            [corpus], store, options=IngestOptions.from_settings(settings, prune=True), progress=tick
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    options = IngestOptions.from_settings(settings, prune=True)
+    if bar is None:
+        report = ingest([corpus], store, options=options, progress=tick)
+    else:
+        with bar:
+            report = ingest([corpus], store, options=options, progress=tick)
     if report.failed:
         log.warning(
             "%d input(s) of the corpus failed to ingest, e.g. %s", len(report.failed), report.failed[0]
