@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, TypedDict, cast, get_args
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -44,7 +44,7 @@ class QueryArgs(TypedDict, total=False):
     sources: Sequence[str] | None
 
 
-BACKENDS: tuple[str, ...] = ("auto", "local", "openai", "extractive")
+GENERATORS: tuple[str, ...] = get_args(LLMBackend)  # the llm.backend names
 
 
 class NewsRAG:
@@ -125,8 +125,8 @@ class NewsRAG:
         """The generator a backend name means here: ``auto`` is ``local`` when installed, else
         ``extractive`` (or the injected chat model, when one was given)."""
         name = backend or self.settings.llm.backend
-        if name not in BACKENDS:
-            raise ConfigError(f"unknown backend {name!r}: use one of {', '.join(BACKENDS)}")
+        if name not in GENERATORS:
+            raise ConfigError(f"unknown backend {name!r}: use one of {', '.join(GENERATORS)}")
         if name == "auto":
             if self._chat_model is not None:
                 return "local"
@@ -174,7 +174,7 @@ class NewsRAG:
                     openai_model=llm.openai_model,
                     api_key=llm.api_key,
                     temperature=llm.temperature,
-                    max_tokens=llm.max_tokens,
+                    max_tokens=llm.answer_tokens,
                     timeout=llm.timeout_seconds,
                     n_ctx=llm.n_ctx,
                     n_threads=llm.n_threads,

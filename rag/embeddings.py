@@ -44,8 +44,8 @@ MAX_TOKENS = 256
 DIMENSIONS = 384
 
 EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
-BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
-# The default matches Settings.embedding_backend (measurements: README, "Embedding backends").
+EMBEDDING_BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
+# The default matches Settings.embedding_backend (measurements: docs/benchmarks.md, "Embedding backends").
 DEFAULT_BACKEND: EmbeddingBackend = "onnx-int8"
 
 
@@ -173,8 +173,9 @@ class MiniLMEmbeddings(Embeddings):
         backend: EmbeddingBackend = DEFAULT_BACKEND,
         home: Path | None = None,
     ) -> None:
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
+        if backend not in EMBEDDING_BACKENDS:
+            names = ", ".join(EMBEDDING_BACKENDS)
+            raise ConfigError(f"unknown embedding backend {backend!r}: use one of {names}")
         if batch_size < 1:
             raise ConfigError(f"embedding batch size must be at least 1, got {batch_size}")
         self.batch_size = batch_size

@@ -29,7 +29,7 @@ LLMBackend = Literal["auto", "local", "openai", "extractive"]
 class ChunkSettings(BaseModel):
     """How articles are cut into chunks, in the embedding model's own word pieces."""
 
-    max_tokens: int = Field(default=200, ge=32, le=250)  # measured: README, "Adding articles"
+    max_tokens: int = Field(default=200, ge=32, le=250)  # measured: docs/ingest.md, "Choosing the chunk size"
     overlap_tokens: int = Field(default=40, ge=0, le=128)
     header: bool = True  # embed each chunk with "title | date | source" in front
 
@@ -58,12 +58,14 @@ class LLMSettings(BaseModel):
     base_url: str | None = None  # the openai backend's server
     openai_model: str = "gpt-4o-mini"
     temperature: float = 0.0
-    max_tokens: int = 256
+    answer_tokens: int = (
+        256  # most tokens the model writes per answer (chunk.max_tokens is word pieces per chunk)
+    )
     timeout_seconds: float = 120.0
     n_ctx: int = 4096
     n_threads: int | None = None
     # The passages' best sentences, about this many word pieces, go into the prompt (None: whole
-    # passages); measured in the README, "How a question is answered".
+    # passages); measured in docs/answering.md, "How a question is answered".
     source_tokens: int | None = Field(default=150, ge=32)
 
     @property
@@ -107,7 +109,7 @@ class Settings(BaseSettings):
     home: Path = Path(".newsrag")
     collection: str = Field(default="news", pattern=r"^[a-zA-Z0-9._-]{3,60}$")
     chroma_url: str | None = None
-    embedding_backend: EmbeddingBackend = "onnx-int8"  # README "Embedding backends": measured
+    embedding_backend: EmbeddingBackend = "onnx-int8"  # measured: docs/benchmarks.md, "Embedding backends"
     embedding_batch_size: int = 32
     chunk: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

