@@ -10,28 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from eval.metrics import normalize_answer
 from eval.questions import Question
-from rag import ArticleInfo
+from rag import ArticleInfo, url_key
 
-__all__ = ["GoldIndex", "normalize_url"]
-
-
-def normalize_url(url: str) -> str:
-    """A URL reduced to what identifies a page: host without ``www.``, path without trailing ``/``.
-
-    Scheme, query, fragment and case of the host are dropped, so ``https://www.cnn.com/a/index.html?x``
-    and ``http://cnn.com/a/index.html`` compare equal.
-    """
-    text = url.strip()
-    if not text:
-        return ""
-    parts = urlsplit(text if "//" in text else "//" + text)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    path = parts.path.rstrip("/")
-    return f"{host}{path}"
+__all__ = ["GoldIndex"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +42,7 @@ class GoldIndex:
             for alias in info.aliases:
                 self._by_id.setdefault(alias, aid)
             if info.url:
-                self._by_url.setdefault(normalize_url(info.url), aid)
+                self._by_url.setdefault(url_key(info.url), aid)
         for aid in self.infos:  # an article's own id wins over another article's alias
             self._by_id[aid] = aid
         self._norm_texts = {aid: f" {normalize_answer(t)} " for aid, t in (texts or {}).items()}
@@ -78,7 +62,7 @@ class GoldIndex:
             else:
                 found[aid] = None
         for url in question.gold_urls:
-            aid = self._by_url.get(normalize_url(url))
+            aid = self._by_url.get(url_key(url))
             if aid is not None:
                 found[aid] = None
             elif not question.gold_ids:

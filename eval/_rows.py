@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import QuestionResult, grounding_flags
-from rag import Answer, Passage
+from rag import MARKER, Answer, Passage, marker_numbers, sentences
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,7 @@ REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 
 _RESULT_FIELDS = tuple(f.name for f in fields(QuestionResult))
-_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;\-–]\s*\d+)*)\s*\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\[\"“‘(]|[A-Z0-9])")
+_LEAD_MARKERS = re.compile(rf"^(?:\s*{MARKER.pattern}\s*)+", re.I)  # markers that open a "sentence"
 
 
 def baseline_results(name: str) -> str:
@@ -37,28 +36,14 @@ def to_result(row: Mapping[str, Any]) -> QuestionResult:
     return QuestionResult(**{k: row[k] for k in _RESULT_FIELDS if k in row})
 
 
-def marker_numbers(group: str) -> list[int]:
-    """``"1, 3-4"`` -> ``[1, 3, 4]``."""
-    out: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", group.strip()):
-        bounds = re.split(r"\s*[-–]\s*", part)
-        if len(bounds) == 2 and all(b.isdigit() for b in bounds):
-            lo, hi = int(bounds[0]), int(bounds[1])
-            out.extend(range(lo, hi + 1) if 0 < hi - lo < 20 else (lo, hi))
-        elif part.isdigit():
-            out.append(int(part))
-    return out
-
-
 def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     """The answer's sentences with the citation numbers each carries.
 
     Markers written after a sentence's full stop (``... won. [2]``) belong to that sentence.
     """
-    parts = [p.strip() for p in _SENTENCE_END.split(text.strip()) if p.strip()]
     out: list[tuple[str, list[int]]] = []
-    for part in parts:
-        lead = re.match(r"^(?:\s*\[[\d\s,;\-–]+\]\s*)+", part)
+    for part in sentences(text):
+        lead = _LEAD_MARKERS.match(part)
         if lead and out:  # markers opening a "sentence" close the previous one
             prev, nums = out[-1]
             out[-1] = (prev + " " + lead.group(0).strip(), nums + _numbers_in(lead.group(0)))
@@ -70,7 +55,7 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
 
 
 def _numbers_in(text: str) -> list[int]:
-    return [n for m in _MARKER.finditer(text) for n in marker_numbers(m.group(1))]
+    return [n for m in MARKER.finditer(text) for n in marker_numbers(m.group(1))]
 
 
 def grounding_of(answer: Answer) -> list[bool] | None:

@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
+from rag import MARKER
+
 __all__ = [
     "answer_contains",
     "answer_contains_strict",
@@ -28,7 +30,6 @@ __all__ = [
 ]
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_CITATION_MARK = re.compile(r"\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\]")
 _DASH_OR_SLASH = re.compile(r"[/\\]|[\u2010-\u2015\u2212-]")
 
 
@@ -56,7 +57,7 @@ def normalize_answer(text: str) -> str:
 
 def strip_citations(answer: str) -> str:
     """The answer without citation marks such as ``[1]`` or ``[2, 3]`` (so "[3]" never answers "3")."""
-    return _CITATION_MARK.sub(" ", answer)
+    return MARKER.sub(" ", answer)
 
 
 def _contains_words(haystack: str, needle: str) -> bool:

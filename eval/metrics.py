@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eval.containment import answer_contains, answer_contains_strict, normalize_answer, strip_citations
+from rag import MARKER, sentences
 
 GROUNDING_THRESHOLD = 0.6
 """A sentence is supported when at least this share of its content words occur in its cited passages."""
@@ -130,8 +131,6 @@ def ndcg_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int = 10) -
 # Answers
 # --------------------------------------------------------------------------------------------------
 
-_CITATION_MARK = re.compile(r"\[\s*\d+(?:\s*[,;\-–]\s*\d+)*\s*\]")
-
 
 def _token_f1(prediction: str, gold: str) -> float:
     pred_tokens = normalize_answer(prediction).split()
@@ -161,14 +160,6 @@ def answer_f1(answer: str, golds: Sequence[str]) -> float | None:
         return None
     answer = strip_citations(answer)
     return max(_token_f1(answer, g) for g in golds)
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n+")
-
-
-def _sentences(text: str) -> list[str]:
-    """Split text after ., ! or ? followed by white space, and at line breaks."""
-    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
 
 
 def _word_spans(tokens: list[str], needle: list[str]) -> list[tuple[int, int]]:
@@ -208,7 +199,7 @@ def match_choice(answer: str, choices: Sequence[str]) -> int | None:
         return None
 
     answer = strip_citations(answer)
-    for sentence in _sentences(answer):
+    for sentence in sentences(answer):
         tokens = normalize_answer(sentence).split()
         spans = {norm: _word_spans(tokens, norm.split()) for norm in firsts}
         spans = {norm: s for norm, s in spans.items() if s}
@@ -330,7 +321,7 @@ def _stem(word: str) -> str:
 
 def _content_tokens(text: str) -> list[str]:
     """Lowercased words without citation marks or stopwords, suffix-stemmed."""
-    text = _CITATION_MARK.sub(" ", text.lower())
+    text = MARKER.sub(" ", text.lower())
     text = _NEGATION.sub(" not", text)
     text = _APOSTROPHE.sub("", text)
     text = _DIGIT_SEPARATOR.sub("", text)

@@ -13,29 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
+from rag import MONTHS
+
 __all__ = ["Dateline", "parse_date", "parse_dateline"]
 
-_MONTHS = {
-    name: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ]
-    )
-    for name in names
-}
-_MONTH = r"(?i:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 # "21 November 2023" or "November 21, 2023" (a year is required: no guessing)
 _DMY = rf"(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\s+(?P<y1>\d{{4}})"
 _MDY = rf"(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}})"
@@ -94,7 +76,7 @@ def _date_from(m: re.Match[str]) -> date | None:
     else:
         return None
     try:
-        return date(int(year), _MONTHS[month.lower().rstrip(".")], int(day))
+        return date(int(year), MONTHS[month.lower().rstrip(".")], int(day))
     except (ValueError, KeyError):
         return None
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlparse, urlunparse
+from urllib.parse import urljoin, urlparse
 
 from ingest.documents import RawArticle
 from ingest.report import Failure
-from rag import InputError
+from rag import InputError, canonical_url, parse_url
 
 __all__ = [
     "FeedEntries",
@@ -37,7 +37,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _FEED_TYPES = ("rss", "atom", "application/xml", "text/xml", "application/rdf")
-_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid")
 # A feed item's own content is used as the article when it is at least this long; else the page.
 _FULL_CONTENT_CHARS = 600
 
@@ -54,39 +53,13 @@ class FetchOptions:
     user_agent: str = "newsrag/0.1 (+https://github.com/; news question answering)"
 
 
-def canonical_url(url: str) -> str:
-    """The URL without fragment, tracking parameters, default port or trailing ``?``; host lower-case.
-
-    Raises:
-        InputError: a malformed URL (``http://[::1``, a port out of range).
-    """
-    parts = _parts(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith(_TRACKING)]
-    netloc = (parts.hostname or "").lower()
-    if parts.port and not (
-        (parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)
-    ):
-        netloc += f":{parts.port}"
-    return urlunparse((parts.scheme.lower(), netloc, parts.path or "/", "", urlencode(query), ""))
-
-
-def _parts(url: str) -> Any:
-    """``urlparse`` that turns a malformed URL (``http://[::1``, a port out of range) into an InputError."""
-    try:
-        parts = urlparse(url)
-        _ = parts.port
-    except ValueError as exc:
-        raise InputError(url, f"not a valid URL: {exc}") from exc
-    return parts
-
-
 def check_url(url: str, allow_private: bool) -> None:
     """Refuse ``url`` unless it is a well-formed http(s) URL of a public host (or ``allow_private``).
 
     Raises:
         InputError: malformed, another scheme, unresolvable, or a private/loopback address.
     """
-    parts = _parts(url)
+    parts = parse_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(url, "only http:// and https:// URLs can be fetched")
     if allow_private:

@@ -50,6 +50,17 @@ if TYPE_CHECKING:
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
+    from rag.text import (
+        MARKER,
+        MONTHS,
+        canonical_url,
+        marker_numbers,
+        parse_url,
+        sentence_spans,
+        sentences,
+        strip_markers,
+        url_key,
+    )
     from rag.verify import Verified, Verifier
 
 _WHERE = {
@@ -93,12 +104,23 @@ _WHERE = {
     "Filters": "rag.store",
     "NewsStore": "rag.store",
     "StoreStats": "rag.store",
+    "MARKER": "rag.text",
+    "MONTHS": "rag.text",
+    "canonical_url": "rag.text",
+    "marker_numbers": "rag.text",
+    "parse_url": "rag.text",
+    "sentence_spans": "rag.text",
+    "sentences": "rag.text",
+    "strip_markers": "rag.text",
+    "url_key": "rag.text",
     "Verified": "rag.verify",
     "Verifier": "rag.verify",
 }
 
 __all__ = [
+    "MARKER",
     "MAX_TOKENS",
+    "MONTHS",
     "Answer",
     "AnswerEngine",
     "Article",
@@ -134,12 +156,19 @@ __all__ = [
     "StoreStats",
     "Verified",
     "Verifier",
+    "canonical_url",
     "chunk_id",
     "count_tokens",
     "default_home",
     "local_llm_available",
+    "marker_numbers",
     "model_path",
     "onnx_model_file",
+    "parse_url",
+    "sentence_spans",
+    "sentences",
+    "strip_markers",
+    "url_key",
 ]
 
 

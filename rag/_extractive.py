@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag._query import content_words, stem
-from rag._text import sentence_spans
 from rag.claims.speakers import asked_speaker, opens_mid_quote, same_speaker, speaker_of
 from rag.embeddings import count_tokens
 from rag.records import Passage
+from rag.text import sentence_spans
 from rag.verify import content_stems_weighted, with_markers
 
 Embed = Callable[[list[str]], np.ndarray]

@@ -38,6 +38,7 @@ from rag.errors import LLMUnavailableError
 from rag.question import Query
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, Retrieval
+from rag.text import sentence_spans
 from rag.verify import Embed, Verified, Verifier, content_stems_weighted
 
 log = logging.getLogger(__name__)
@@ -105,25 +106,16 @@ _STEERING = re.compile(
     r"(ai|assistants?|chatbots?|language models?|llms?)\b\s*[,:]",
     re.I,
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _without_steering(text: str) -> str:
     """``text`` without the sentences that address the model."""
     if not _STEERING.search(text):
         return text
-    parts: list[str] = []
-    last = 0
-    for m in _SENTENCE.finditer(text):
-        parts.extend((text[last : m.start()], m.group(0)))
-        last = m.end()
-    parts.append(text[last:])
-    kept = [
-        (sentence, gap)
-        for sentence, gap in zip(parts[::2], [*parts[1::2], ""], strict=True)
-        if not _STEERING.search(sentence)
-    ]
-    return "".join(sentence + gap for sentence, gap in kept).strip()
+    spans = sentence_spans(text)
+    nexts = [a for a, _ in spans[1:]] + [len(text)]
+    kept = (text[a:nxt] for (a, b), nxt in zip(spans, nexts, strict=True) if not _STEERING.search(text[a:b]))
+    return "".join(kept).strip()
 
 
 def _defang(text: str) -> str:

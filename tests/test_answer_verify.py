@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from rag._extractive import excerpts, extractive_answer
-from rag._text import sentence_spans, strip_markers
 from rag.records import Passage
+from rag.text import sentence_spans, strip_markers
 from rag.verify import EmbeddingCache, Verifier
 
 NATO_TEXT = (

@@ -19,11 +19,12 @@ from eval import (
     render_compare_markdown,
     run_eval,
 )
-from eval._gold import GoldIndex, normalize_url
+from eval._gold import GoldIndex
 from eval._rows import answer_sentences, read_rows
 from rag.errors import ConfigError, InputError
 from rag.records import ArticleInfo
 from rag.settings import Settings
+from rag.text import url_key
 
 ARTICLES = [
     {
@@ -246,7 +247,7 @@ def test_gold_index_resolves_aliases_and_urls() -> None:
     q2 = Question(id="q2", question="?", gold_urls=("http://cnn.com/2022/06/12/x/index.html/",))
     assert gold.resolve(q2).ids == ("a",)
     assert gold.excluded(q) == {"a"}
-    assert normalize_url("HTTPS://WWW.Example.com/a/?x=1#f") == "example.com/a"
+    assert url_key("HTTPS://WWW.Example.com/a/?x=1#f") == "example.com/a"
 
 
 def test_answer_sentences_attach_trailing_markers() -> None:

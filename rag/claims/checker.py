@@ -30,11 +30,11 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag._query import content_words, stem
-from rag._text import sentence_spans, strip_markers, tidy
 from rag.claims.quantities import dates, dates_agree, numbers, same_number
 from rag.claims.result import ClaimCheck, ClaimEvidence, Kind
 from rag.claims.speakers import claim_speaker, name_tokens, same_speaker, speaker_of
 from rag.records import Passage
+from rag.text import sentence_spans, strip_markers, tidy
 from rag.verify import Embed, Span, Verifier
 
 __all__ = ["ClaimChecker", "Problem", "span_problem", "split_claims"]

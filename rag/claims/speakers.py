@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag._text import sentence_spans
+from rag.text import sentence_spans
 
 __all__ = [
     "Cue",

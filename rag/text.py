@@ -1,0 +1,167 @@
+"""The text toolkit every stage shares: sentence spans, citation markers, links, month names, URL keys.
+
+Pure functions, no models. The sentence splitter is our own rather than ``pysbd``: it returns character
+spans directly (the verifier and the claim checker map sentences back onto the text) and is a regex pass,
+where ``pysbd`` would have to be measured against the dev set before it could replace it.
+
+One marker grammar: ``[3]``, ``[1, 2]``, ``[source 2]``, ``[1; 3 and 4]`` and ranges ``[3-4]`` (read as
+3 and 4). The verifier and the evaluation read markers with :data:`MARKER` and :func:`marker_numbers`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+from rag.errors import InputError
+
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREV = frozenset(
+    """
+    mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep rev hon pres vs etc inc ltd co corp
+    jan feb mar apr jun jul aug sep sept oct nov dec no fig approx est dept univ u.s u.k e.g i.e
+    """.split()  # noqa: SIM905
+)
+_BOUNDARY = re.compile(r"""([.!?…]+)(["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9])""")
+_NEWLINES = re.compile(r"\n\s*")
+
+_NUMBER = r"(?:(?:sources?|src)\s*)?\d{1,3}(?:\s*[-–]\s*\d{1,3})?"
+MARKER = re.compile(rf"\[\s*({_NUMBER}(?:\s*(?:,|;|and)\s*{_NUMBER})*)\s*\]", re.I)
+_RANGE = re.compile(r"(\d+)(?:\s*[-–]\s*(\d+))?")
+_MAX_RANGE = 20  # a wider "range" is read as its two ends: [3-400] is a typo, not 398 citations
+URL = re.compile(r"""(?:https?://|www\.)[^\s<>()\[\]"'`]+[^\s<>()\[\]"'`.,;:!?]""", re.I)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence, white space trimmed; lines always end a sentence.
+
+    Example:
+        >>> t = "Mr. Smith came. He left! Then 3 more."
+        >>> [t[a:b] for a, b in sentence_spans(t)]
+        ['Mr. Smith came.', 'He left!', 'Then 3 more.']
+    """
+    cuts: list[int] = []
+    for m in _NEWLINES.finditer(text):
+        cuts.append(m.start())
+    for m in _BOUNDARY.finditer(text):
+        before = text[: m.start(1)]
+        word = before.rsplit(None, 1)[-1].lower().rstrip(".") if before.strip() else ""
+        if m.group(1) == "." and (word in _ABBREV or (len(word) == 1 and word.isalpha())):
+            continue
+        cuts.append(m.end(2))
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(text)]:
+        a, b = start, cut
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            spans.append((a, b))
+        start = cut
+    return spans
+
+
+def marker_numbers(group: str) -> list[int]:
+    """Numbers in one marker's brackets: ``"1, 2"`` -> ``[1, 2]``, ``"1, 3-5"`` -> ``[1, 3, 4, 5]``."""
+    out: list[int] = []
+    for m in _RANGE.finditer(group):
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) else lo
+        out.extend(range(lo, hi + 1) if 0 <= hi - lo < _MAX_RANGE else (lo, hi))
+    return out
+
+
+def strip_markers(text: str) -> str:
+    """The text without citation markers, spacing tidied."""
+    out = MARKER.sub("", text)
+    out = re.sub(r"\s+([.,;:!?])", r"\1", out)
+    return re.sub(r"[ \t]{2,}", " ", out).strip()
+
+
+def tidy(text: str) -> str:
+    """Fold runs of spaces and drop spaces before punctuation."""
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    return text.strip()
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (as :func:`sentence_spans` cuts them)."""
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+# Month names and their abbreviations -> month number.
+MONTHS = {
+    name: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for name in names
+}
+
+# Query parameters that track a reader rather than name a page.
+_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid")
+
+
+def parse_url(url: str) -> Any:
+    """``urlparse`` that turns a malformed URL (``http://[::1``, a port out of range) into an InputError."""
+    try:
+        parts = urlparse(url)
+        _ = parts.port
+    except ValueError as exc:
+        raise InputError(url, f"not a valid URL: {exc}") from exc
+    return parts
+
+
+def canonical_url(url: str) -> str:
+    """The URL without fragment, tracking parameters, default port or trailing ``?``; host lower-case.
+
+    A web article's stored id is its canonical URL.
+
+    Raises:
+        InputError: a malformed URL (``http://[::1``, a port out of range).
+    """
+    parts = parse_url(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith(_TRACKING)]
+    netloc = (parts.hostname or "").lower()
+    if parts.port and not (
+        (parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)
+    ):
+        netloc += f":{parts.port}"
+    return urlunparse((parts.scheme.lower(), netloc, parts.path or "/", "", urlencode(query), ""))
+
+
+def url_key(url: str) -> str:
+    """A loose key of a page, from :func:`canonical_url`: host without ``www.``, path without trailing ``/``.
+
+    Scheme, query and port are dropped too, so ``https://www.cnn.com/a/index.html?x`` and
+    ``http://cnn.com/a/index.html`` share a key. A malformed URL gets ``""``.
+
+    Example:
+        >>> url_key("HTTPS://WWW.Example.com/a/?x=1#f")
+        'example.com/a'
+    """
+    text = url.strip()
+    if not text:
+        return ""
+    try:
+        parts = urlparse(canonical_url(text if "//" in text else "//" + text))
+    except InputError:
+        return ""
+    return f"{(parts.hostname or '').removeprefix('www.')}{parts.path.rstrip('/')}"
