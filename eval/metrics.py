@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eval.containment import answer_contains, answer_contains_strict, normalize_answer, strip_citations
-from rag import MARKER, sentences
+from rag import FUNCTION_WORDS, MARKER, sentences, stem
 
 GROUNDING_THRESHOLD = 0.6
 """A sentence is supported when at least this share of its content words occur in its cited passages."""
@@ -183,7 +183,7 @@ def match_choice(answer: str, choices: Sequence[str]) -> int | None:
        If exactly one choice remains it is the match; if several remain the answer names several
        choices at once and the result is ``None`` (hedging is not rewarded).
     2. Overlap fallback, when no sentence contains any choice: each choice scores the share of its
-       distinct content words (stopwords removed, suffix-stemmed, as in ``supports``) found in the
+       distinct content words (stopwords removed, Snowball-stemmed, as in ``supports``) found in the
        answer; the unique best choice with a score >= ``CHOICE_OVERLAP_THRESHOLD`` is the match;
        ties and low scores give ``None``.
 
@@ -278,54 +278,22 @@ def citation_recall(cited_article_ids: Iterable[str], gold_ids: Iterable[str]) -
 # Grounding
 # --------------------------------------------------------------------------------------------------
 
-# Function words only: negations (no, not, never) and numbers stay content words, because dropping
-# them would let "X did not win" be supported by "X won".
-_STOPWORD_TEXT = """
-    a about above after again against all also am an and any are as at be because been before being
-    below between both but by ca can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself of off on once only or other our ours ourselves out over own same she
-    should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up us very was we were what when where which while who whom why will
-    wo with would you your yours yourself yourselves
-"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Function words only (numbers and negations stay content words); "ca" and "wo" are what the negation
+# split leaves of "can't" and "won't".
+_STOPWORDS = FUNCTION_WORDS | {"ca", "wo", "us"}
 _NEGATION = re.compile(r"n[’']t\b")
 _APOSTROPHE = re.compile(r"[’']")
 _DIGIT_SEPARATOR = re.compile(r"(?<=\d)[.,](?=\d)")
 _NON_WORD = re.compile(r"[\W_]+")
-_DOUBLE_END = re.compile(r"([^aeioulsz])\1$")
-
-
-def _stem(word: str) -> str:
-    """Light suffix stripping: -ies/-ied -> -y, plural -s, -ing, -eed -> -ee, -ed, final -e."""
-    if word.isdigit() or len(word) <= 3:
-        return word
-    if len(word) > 4 and word.endswith(("ies", "ied")):
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    stripped = False
-    if word.endswith("ing") and len(word) >= 6:
-        word, stripped = word[:-3], True
-    elif word.endswith("eed") and len(word) >= 6:
-        word = word[:-1]  # agreed -> agree
-    elif word.endswith("ed") and len(word) >= 5:
-        word, stripped = word[:-2], True
-    if stripped:
-        word = _DOUBLE_END.sub(r"\1", word)
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]
-    return word
 
 
 def _content_tokens(text: str) -> list[str]:
-    """Lowercased words without citation marks or stopwords, suffix-stemmed."""
+    """Lowercased words without citation marks or stopwords, Snowball-stemmed."""
     text = MARKER.sub(" ", text.lower())
     text = _NEGATION.sub(" not", text)
     text = _APOSTROPHE.sub("", text)
     text = _DIGIT_SEPARATOR.sub("", text)
-    return [_stem(w) for w in _NON_WORD.sub(" ", text).split() if w not in _STOPWORDS]
+    return [stem(w) for w in _NON_WORD.sub(" ", text).split() if w not in _STOPWORDS]
 
 
 def supports(sentence: str, passage_text: str) -> float:
@@ -334,8 +302,8 @@ def supports(sentence: str, passage_text: str) -> float:
     Both texts go through the same tokenizer: lowercase; citation marks like ``[1]`` or ``[2, 3]``
     removed; "n't" read as "not"; apostrophes deleted; thousands/decimal separators between digits
     deleted ("19,000" -> "19000"); every other non-letter/digit character splits words; stopwords
-    (function words; negations and numbers are kept) dropped; a light suffix stemmer applied
-    (-ies/-ied -> -y, plural -s, -ing, -eed -> -ee, -ed, final -e). The score is
+    (function words; negations and numbers are kept) dropped; the Snowball stemmer applied
+    (``rag.stem``). The score is
     ``|distinct sentence tokens found in the passage| / |distinct sentence tokens|``.
     A sentence with no content words makes no checkable claim and scores 1.0.
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
-from rag import MONTHS
+from rag import MONTH_NAMES, MONTHS
 
 __all__ = ["Dateline", "parse_date", "parse_dateline"]
 
-_MONTH = r"(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = rf"(?i:{MONTH_NAMES})\.?"
 # "21 November 2023" or "November 21, 2023" (a year is required: no guessing)
 _DMY = rf"(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\s+(?P<y1>\d{{4}})"
 _MDY = rf"(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}})"

@@ -51,13 +51,16 @@ if TYPE_CHECKING:
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
     from rag.text import (
+        FUNCTION_WORDS,
         MARKER,
+        MONTH_NAMES,
         MONTHS,
         canonical_url,
         marker_numbers,
         parse_url,
         sentence_spans,
         sentences,
+        stem,
         strip_markers,
         url_key,
     )
@@ -104,13 +107,16 @@ _WHERE = {
     "Filters": "rag.store",
     "NewsStore": "rag.store",
     "StoreStats": "rag.store",
+    "FUNCTION_WORDS": "rag.text",
     "MARKER": "rag.text",
+    "MONTH_NAMES": "rag.text",
     "MONTHS": "rag.text",
     "canonical_url": "rag.text",
     "marker_numbers": "rag.text",
     "parse_url": "rag.text",
     "sentence_spans": "rag.text",
     "sentences": "rag.text",
+    "stem": "rag.text",
     "strip_markers": "rag.text",
     "url_key": "rag.text",
     "Verified": "rag.verify",
@@ -118,9 +124,11 @@ _WHERE = {
 }
 
 __all__ = [
+    "FUNCTION_WORDS",
     "MARKER",
     "MAX_TOKENS",
     "MONTHS",
+    "MONTH_NAMES",
     "Answer",
     "AnswerEngine",
     "Article",
@@ -167,6 +175,7 @@ __all__ = [
     "parse_url",
     "sentence_spans",
     "sentences",
+    "stem",
     "strip_markers",
     "url_key",
 ]

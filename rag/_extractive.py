@@ -18,16 +18,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag._query import content_words, stem
+from rag._query import content_words
 from rag.claims.speakers import asked_speaker, opens_mid_quote, same_speaker, speaker_of
 from rag.embeddings import count_tokens
 from rag.records import Passage
-from rag.text import sentence_spans
+from rag.text import MONTH_NAMES, sentence_spans, stem
 from rag.verify import content_stems_weighted, with_markers
 
 Embed = Callable[[list[str]], np.ndarray]
 
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_MONTH = rf"(?:{MONTH_NAMES})"
 _KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (
         re.compile(r"^\s*(when|what (year|date|day|month|time))\b|\bhow (soon|long)\b", re.I),

@@ -7,23 +7,19 @@ from __future__ import annotations
 
 import re
 
+from rag.text import FUNCTION_WORDS
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
-# Function words and question scaffolding: they carry no topic, so they neither query BM25
+# Function words, negations and question scaffolding: they carry no topic, so they neither query BM25
 # nor count as evidence.
-STOPWORDS = frozenset(
+STOPWORDS = FUNCTION_WORDS | frozenset(
     """
-    a about above after again against all also am an and any are aren't as at be because been before
-    being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
-    don't down during each few for from further had hadn't has hasn't have haven't having he he'd he'll
-    he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't
-    it it's its itself let's me more most mustn't my myself no nor not of off on once only or other
-    ought our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some
-    such than that that's the their theirs them themselves then there there's these they they'd they'll
-    they're they've this those through to too under until up very was wasn't we we'd we'll we're we've
-    were weren't what what's when when's where where's which while who who's whom why why's will with
-    won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
-    s t just now tell told say says said saying according per via whose among within
+    according among aren't can't cannot couldn't didn't doesn't don't hadn't hasn't haven't he'd he'll
+    he's here's how's i'd i'll i'm i've isn't it's let's mustn't no nor not now ought per s said say
+    saying says shan't she'd she'll she's shouldn't t tell that's there's they'd they'll they're they've
+    told via wasn't we'd we'll we're we've weren't what's when's where's who's whose why's within won't
+    wouldn't you'd you'll you're you've
     """.split()  # noqa: SIM905
 )
 
@@ -54,27 +50,3 @@ def content_words(text: str) -> list[str]:
         if len(w) > 1 and w not in STOPWORDS and w not in _TIME_WORDS:
             seen.setdefault(w, None)
     return list(seen)
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper, enough to match ``allies``/``ally`` or ``threats``/``threat``."""
-    w = word.lower()
-    for suffix, repl in (
-        ("ization", "iz"),
-        ("isation", "iz"),
-        ("ational", "at"),
-        ("ies", "y"),
-        ("ied", "y"),
-        ("ing", ""),
-        ("ers", "er"),
-        ("ed", ""),
-        ("es", ""),
-        ("s", ""),
-        ("ly", ""),
-    ):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)] + repl
-            break
-    if w.endswith("ise") or w.endswith("ize"):
-        w = w[:-3] + "iz"
-    return w

@@ -32,13 +32,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from rag._extractive import excerpts, extractive_answer
-from rag._query import content_words, stem
+from rag._query import content_words
 from rag.claims.speakers import asked_speaker
 from rag.errors import LLMUnavailableError
 from rag.question import Query
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, Retrieval
-from rag.text import sentence_spans
+from rag.text import sentence_spans, stem
 from rag.verify import Embed, Verified, Verifier, content_stems_weighted
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,11 @@ One marker grammar: ``[3]``, ``[1, 2]``, ``[source 2]``, ``[1; 3 and 4]`` and ra
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+import snowballstemmer
 
 from rag.errors import InputError
 
@@ -114,6 +117,7 @@ MONTHS = {
     )
     for name in names
 }
+MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))  # a regex alternation, longest name first
 
 # Query parameters that track a reader rather than name a page.
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid")
@@ -165,3 +169,30 @@ def url_key(url: str) -> str:
     except InputError:
         return ""
     return f"{(parts.hostname or '').removeprefix('www.')}{parts.path.rstrip('/')}"
+
+
+# Function words: they carry no topic. Negations (no, not) and numbers are not among them, so a check
+# that compares words can tell "X did not win" from "X won"; a search that ignores negations adds them.
+FUNCTION_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself of off on once only or other our ours ourselves out over own same she should so some
+    such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves
+    """.split()  # noqa: SIM905
+)
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball (Porter2) stem of a word, lower-cased: ``allies``/``ally`` -> ``alli``.
+
+    Example:
+        >>> [stem(w) for w in ("Threats", "threat", "destabilization", "destabilize", "2024")]
+        ['threat', 'threat', 'destabil', 'destabil', '2024']
+    """
+    return str(_STEMMER.stemWord(word.lower()))

@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag._query import content_words, stem
+from rag._query import content_words
 from rag.claims.quantities import numbers, same_number
 from rag.records import Citation, Correction, Passage
-from rag.text import MARKER, URL, marker_numbers, sentence_spans, strip_markers, tidy
+from rag.text import MARKER, URL, marker_numbers, sentence_spans, stem, strip_markers, tidy
 
 __all__ = [
     "Embed",

@@ -29,12 +29,12 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 
-from rag._query import content_words, stem
+from rag._query import content_words
 from rag.claims.quantities import dates, dates_agree, numbers, same_number
 from rag.claims.result import ClaimCheck, ClaimEvidence, Kind
 from rag.claims.speakers import claim_speaker, name_tokens, same_speaker, speaker_of
 from rag.records import Passage
-from rag.text import sentence_spans, strip_markers, tidy
+from rag.text import MONTH_NAMES, sentence_spans, stem, strip_markers, tidy
 from rag.verify import Embed, Span, Verifier
 
 __all__ = ["ClaimChecker", "Problem", "span_problem", "split_claims"]
@@ -43,10 +43,7 @@ _NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|hardly|cannot|barely)\b|n['’]t\b", re.I
 )
 _CLAUSE = re.compile(r"[,;:()“”\"—–]|\s(?:but|and|while|although|though|whereas)\s", re.I)
-_DATE_WORD = re.compile(
-    r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day$|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
-    re.I,
-)
+_DATE_WORD = re.compile(rf"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|{MONTH_NAMES})$", re.I)
 _TOKEN = re.compile(r"\w+(?:['’]\w+)?")
 
 Problem = tuple[Kind, str, str]  # kind, reason, corrected claim ("" when none)

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rag.text import MONTH_NAMES, MONTHS
+
 __all__ = ["DateMention", "dates", "dates_agree", "numbers", "same_number"]
 
 _WORDS = {
@@ -32,12 +34,8 @@ _WORDS = {
 }  # fmt: skip
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9,
           "b": 1e9, "trillion": 1e12, "tn": 1e12}  # fmt: skip
-_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+_MONTH = rf"(?:{MONTH_NAMES})\.?"
 _WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 
 _DATE = re.compile(
@@ -100,7 +98,7 @@ def dates(text: str) -> list[DateMention]:
                 continue  # the verb "may"
             if word in ("mar", "jan") and not m.group("day") and m.group(0)[0].islower():
                 continue
-            month = _MONTHS.index(word[:3]) + 1
+            month = MONTHS[word]
             day = int(m.group("day")) if m.group("day") else None
             year = int(m.group("myear")) if m.group("myear") else None
             kind = "day" if day else "month"
