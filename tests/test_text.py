@@ -6,7 +6,7 @@ import pytest
 
 from eval._rows import answer_sentences
 from eval.containment import strip_citations
-from rag import MONTHS, canonical_url, marker_numbers, sentences, strip_markers, url_key
+from rag import FUNCTION_WORDS, MONTHS, canonical_url, marker_numbers, sentences, stem, strip_markers, url_key
 from rag.records import Passage
 from rag.verify import Verifier
 
@@ -117,3 +117,20 @@ def test_loose_key_of_a_bare_host_or_a_malformed_url() -> None:
 def test_month_names_and_abbreviations() -> None:
     assert (MONTHS["january"], MONTHS["sept"], MONTHS["may"], MONTHS["dec"]) == (1, 9, 5, 12)
     assert len(MONTHS) == 24
+
+
+def test_one_stemmer_joins_the_forms_a_check_must_match() -> None:
+    pairs = [
+        ("allies", "ally"),
+        ("threats", "threat"),
+        ("destabilization", "destabilize"),
+        ("Elected", "elections"),
+    ]
+    assert all(stem(a) == stem(b) for a, b in pairs)
+    assert stem("2024") == "2024"
+    assert stem("win") != stem("won")  # no irregular forms: "won" is not "win"
+
+
+def test_function_words_keep_negations_for_the_checks() -> None:
+    assert {"the", "of", "was"} <= FUNCTION_WORDS
+    assert not {"no", "not", "never", "us"} & FUNCTION_WORDS
