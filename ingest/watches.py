@@ -20,10 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.chunking import split_sentences
 from ingest.feedstate import FeedState, WatchRow
 from ingest.web import FetchOptions, check_url, http_client
-from rag import InputError, Query
+from rag import InputError, Query, sentence_spans
 
 if TYPE_CHECKING:
     from rag import HybridRetriever, Passage
@@ -162,7 +161,7 @@ def _summary(passage: Passage, topic: str) -> str:
     """The passage's sentence sharing most words with the topic (the first one on a tie)."""
     wanted = {w.lower() for w in _WORD.findall(topic)}
     text = passage.text
-    spans = split_sentences(text) or [(0, len(text))]
+    spans = sentence_spans(text) or [(0, len(text))]
     best = max(
         spans, key=lambda s: (len(wanted & {w.lower() for w in _WORD.findall(text[s[0] : s[1]])}), -s[0])
     )
