@@ -225,6 +225,20 @@ def test_config_file_then_set_values(tmp_path: Path) -> None:
         settings_for_eval(Settings(home=tmp_path), overrides={"retrieval.k": 0})
 
 
+def test_options_put_k_and_backend_over_set_values_and_give_a_corpus_its_own_collection(
+    tmp_path: Path,
+) -> None:
+    options = EvalOptions(
+        overrides={"retrieval.k": 3, "llm.backend": "local"}, k=7, backend="extractive", corpus="a/b.jsonl"
+    )
+    s = options.settings(Settings(home=tmp_path, collection="news"))
+    assert (s.retrieval.k, s.llm.backend) == (7, "extractive")
+    assert s.collection.startswith("eval-b-")
+    assert EvalOptions().settings(Settings(home=tmp_path, collection="news")).collection == "news"
+    with pytest.raises(ConfigError, match="unknown baseline 'nope'"):
+        EvalOptions(baseline="nope")
+
+
 # --------------------------------------------------------------------------------------------------
 # Gold mapping and sentences (pure)
 # --------------------------------------------------------------------------------------------------
