@@ -164,6 +164,42 @@ def articles_of(ids: Iterable[str], n: int = 10) -> list[str]:
     return list(dict.fromkeys(ids))[:n]
 
 
+def _ours(retriever: HybridRetriever) -> Ranker:
+    def rank(q: dict[str, Any]) -> list[str]:
+        as_of = date.fromisoformat(q["date"]) if "date" in q else None
+        found = retriever.search(Query(q["question"], as_of=as_of), k=10)
+        return [hit.article_id for hit in found.articles[:10]]
+
+    return rank
+
+
+def _newsrag_rows(store: NewsStore, questions: list[dict[str, Any]]) -> list[Row]:
+    """newsrag's retriever with default settings, then one part of it switched off at a time."""
+    return [
+        measure_both("newsrag hybrid (default settings)", questions, _ours(HybridRetriever(store))),
+        measure_both("  ablation: dense only", questions, _ours(HybridRetriever(store, hybrid=False))),
+        measure_both("  ablation: keyword only", questions, _ours(HybridRetriever(store, dense_weight=0.0))),
+        measure_both(
+            "  ablation: no recency weighting",
+            questions,
+            _ours(HybridRetriever(store, recency_window_days=None)),
+        ),
+    ]
+
+
+def _print_table(rows: list[Row], questions: int, articles: int, corpus: Path) -> None:
+    print(f"\n{questions} questions, {articles} articles ({corpus.name}); article level")
+    print("each question asked as of its date, then with its date removed\n")
+    print(f"| {'pipeline':<50} | hit@1 | hit@4 | MRR@10 | no date: hit@1 | hit@4 | MRR@10 | p50 ms |")
+    print(f"|{'-' * 52}|------:|------:|-------:|---------------:|------:|-------:|-------:|")
+    for r in rows:
+        u = r.undated or r
+        scores = (
+            f"{r.hit1:.3f} | {r.hit4:.3f} | {r.mrr10:.3f}  | {u.hit1:14.3f} | {u.hit4:.3f} | {u.mrr10:.3f}  "
+        )
+        print(f"| {r.name:<50} | {scores}| {r.p50_ms:6.0f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -209,38 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     # Ingest stores a duplicate story once and keeps the other inputs' ids as aliases.
     canonical = {alias: aid for aid, info in store.articles().items() for alias in info.aliases}
     questions = [{**q, "gold_ids": [canonical.get(g, g) for g in q["gold_ids"]]} for q in questions]
-
-    def ours(retriever: HybridRetriever) -> Ranker:
-        def rank(q: dict[str, Any]) -> list[str]:
-            as_of = date.fromisoformat(q["date"]) if "date" in q else None
-            found = retriever.search(Query(q["question"], as_of=as_of), k=10)
-            return [hit.article_id for hit in found.articles[:10]]
-
-        return rank
-
-    rows.append(measure_both("newsrag hybrid (default settings)", questions, ours(HybridRetriever(store))))
-    rows.append(measure_both("  ablation: dense only", questions, ours(HybridRetriever(store, hybrid=False))))
-    rows.append(
-        measure_both("  ablation: keyword only", questions, ours(HybridRetriever(store, dense_weight=0.0)))
-    )
-    rows.append(
-        measure_both(
-            "  ablation: no recency weighting",
-            questions,
-            ours(HybridRetriever(store, recency_window_days=None)),
-        )
-    )
-
-    print(f"\n{len(questions)} questions, {len(articles)} articles ({args.corpus.name}); article level")
-    print("each question asked as of its date, then with its date removed\n")
-    print(f"| {'pipeline':<50} | hit@1 | hit@4 | MRR@10 | no date: hit@1 | hit@4 | MRR@10 | p50 ms |")
-    print(f"|{'-' * 52}|------:|------:|-------:|---------------:|------:|-------:|-------:|")
-    for r in rows:
-        u = r.undated or r
-        scores = (
-            f"{r.hit1:.3f} | {r.hit4:.3f} | {r.mrr10:.3f}  | {u.hit1:14.3f} | {u.hit4:.3f} | {u.mrr10:.3f}  "
-        )
-        print(f"| {r.name:<50} | {scores}| {r.p50_ms:6.0f} |")
+    rows += _newsrag_rows(store, questions)
+    _print_table(rows, len(questions), len(articles), args.corpus)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     store.close()

@@ -174,7 +174,7 @@ def run_command(
     ] = None,
 ) -> None:
     """Run QUESTIONS through newsrag; write per-question JSONL, summary.json, report.md and report.html."""
-    from eval.harness import parse_set, run_eval
+    from eval.harness import EvalOptions, parse_set, run_eval
     from rag import ConfigError, InputError, NewsragError
 
     logging.basicConfig(
@@ -182,12 +182,9 @@ def run_command(
     )
     settings = _base_settings(home, chroma_url, collection)
     try:
-        overrides = parse_set(set_ or [])
-        run = run_eval(
-            questions,
-            settings=settings,
+        options = EvalOptions(
             config=config,
-            overrides=overrides,
+            overrides=parse_set(set_ or []),
             corpus=corpus,
             out=out,
             name=name,
@@ -203,6 +200,7 @@ def run_command(
             with_choices=with_choices,
             progress=progress,
         )
+        run = run_eval(questions, options, settings=settings)
     except (ConfigError, InputError) as exc:
         raise _fail(str(exc), 2) from exc
     except NewsragError as exc:

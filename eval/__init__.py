@@ -1,8 +1,9 @@
 """Evaluation harness for newsrag: run question sets, score them, report and compare runs.
 
 Example:
-    >>> from eval import compare_runs, run_eval
-    >>> run = run_eval("questions.jsonl", corpus="corpus.jsonl", retrieval_only=True)  # doctest: +SKIP
+    >>> from eval import EvalOptions, compare_runs, run_eval
+    >>> options = EvalOptions(corpus="corpus.jsonl", retrieval_only=True)
+    >>> run = run_eval("questions.jsonl", options)  # doctest: +SKIP
     >>> run.summary["hit@1"], run.report_html  # doctest: +SKIP
 """
 
@@ -10,6 +11,7 @@ from eval.compare import compare_runs, render_compare_markdown
 from eval.containment import answer_contains, answer_contains_strict, normalize_answer
 from eval.harness import (
     BASELINES,
+    EvalOptions,
     EvalRun,
     evaluate_question,
     load_run,
@@ -51,6 +53,7 @@ __all__ = [
     "CHOICE_OVERLAP_THRESHOLD",
     "GROUNDING_THRESHOLD",
     "SUMMARY_KEYS",
+    "EvalOptions",
     "EvalRun",
     "Judge",
     "NewsragPipeline",

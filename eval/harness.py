@@ -13,26 +13,25 @@ a restarted run skips the questions whose rows carry the same key. Without ``out
 unfinished run of the same name and key is continued.
 
 Example:
-    >>> run = run_eval("questions.jsonl", corpus="corpus.jsonl", retrieval_only=True)  # doctest: +SKIP
+    >>> options = EvalOptions(corpus="corpus.jsonl", retrieval_only=True)
+    >>> run = run_eval("questions.jsonl", options)  # doctest: +SKIP
     >>> run.summary["hit@4"]  # doctest: +SKIP
     0.93
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eval._gold import GoldIndex
+from eval._progress import bar as progress_bar
+from eval._progress import progress as progress_ticks
 from eval._rows import (
     RESULTS,
     RUN_META,
@@ -47,9 +46,19 @@ from eval._rows import (
     write_json,
     write_rows,
 )
-from eval.metrics import aggregate, question_scores
+from eval.metrics import question_scores
+from eval.options import (
+    BASELINES,
+    EvalOptions,
+    corpus_collection,
+    parse_set,
+    run_key,
+    settings_for_eval,
+    slug,
+)
 from eval.pipelines import NewsragPipeline, Pipeline, article_texts, build_newsrag
 from eval.questions import Question, load_questions
+from eval.runs import EvalRun, find_resumable, load_run, summarize
 from rag import ConfigError, InputError, ModelError, NewsragError, Settings, StoreError
 
 if TYPE_CHECKING:
@@ -58,10 +67,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The run's options, settings and folders live in eval.options and eval.runs; their names are
+# also offered here, where the CLI and older callers look for them.
 __all__ = [
     "BASELINES",
+    "EvalOptions",
     "EvalRun",
+    "corpus_collection",
     "evaluate_question",
+    "ingest_corpus",
     "load_run",
     "parse_set",
     "run_eval",
@@ -69,225 +83,8 @@ __all__ = [
     "summarize",
 ]
 
-BASELINES = ("tutorial",)
-"""Baseline pipelines ``run_eval(baseline=...)`` can measure beside newsrag on the same questions."""
-
 RANK_DEPTH = 10
 """Retrieval metrics look at the first 10 distinct articles (hit@10, recall@10, MRR@10, nDCG@10)."""
-
-
-# --------------------------------------------------------------------------------------------------
-# Settings
-# --------------------------------------------------------------------------------------------------
-
-
-def parse_set(items: Sequence[str]) -> dict[str, Any]:
-    """``["retrieval.k=8", "llm.backend=extractive"]`` -> ``{"retrieval.k": 8, "llm.backend": "extractive"}``.
-
-    Values are read as JSON when they parse (numbers, true/false, null, lists), else as strings.
-
-    Raises:
-        ConfigError: an item has no ``=``.
-    """
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set expects KEY=VALUE (e.g. retrieval.k=8), got {item!r}")
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
-
-
-def settings_for_eval(
-    settings: Settings | None = None,
-    *,
-    config: Path | str | None = None,
-    overrides: Mapping[str, Any] | None = None,
-) -> Settings:
-    """The settings of a run: ``settings`` (or the usual sources), a TOML file on top, then ``--set`` values.
-
-    Raises:
-        ConfigError: the file is unreadable or a key or value is invalid.
-    """
-    import tomllib
-
-    from pydantic import ValidationError
-
-    try:
-        if config is not None:
-            path = Path(config)
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"cannot read the config file {path}: {exc}") from exc
-            base = settings or Settings()
-            settings = base.with_overrides(_flatten(data))
-        settings = settings or Settings()
-        if overrides:
-            settings = settings.with_overrides(dict(overrides))
-    except KeyError as exc:
-        raise ConfigError(f"{exc.args[0]}: see `newsrag config` or rag/settings.py for the keys") from exc
-    except ValidationError as exc:
-        raise ConfigError(f"invalid setting: {exc}") from exc
-    return settings
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, dotted + "."))
-        else:
-            out[dotted] = value
-    return out
-
-
-def _slug(text: str, n: int = 40) -> str:
-    return re.sub(r"[^a-zA-Z0-9._-]+", "-", text).strip("-._")[:n] or "run"
-
-
-def corpus_collection(corpus: Path, settings: Settings) -> str:
-    """The collection a corpus is ingested into for evaluation: named after the file and chunking.
-
-    Chunking and the embedding backend change what is stored, so each combination gets its own
-    collection; re-running with the same ones reuses it (ingest skips unchanged articles).
-    """
-    key = json.dumps(
-        {"chunk": settings.chunk.model_dump(mode="json"), "embedding": settings.embedding_backend},
-        sort_keys=True,
-    )
-    digest = hashlib.sha1(key.encode()).hexdigest()[:8]
-    return f"eval-{_slug(corpus.stem, 40)}-{digest}"
-
-
-def run_key(settings: Settings, options: Mapping[str, Any]) -> str:
-    """A hash of everything that changes a run's results (not where its files live)."""
-    data = settings.model_dump(mode="json", exclude={"home", "ui"})
-    blob = json.dumps({"settings": data, "options": dict(options)}, sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
-
-
-# --------------------------------------------------------------------------------------------------
-# Runs
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class EvalRun:
-    """A finished (or loaded) run: its folder, summary and per-question rows."""
-
-    dir: Path
-    name: str
-    summary: dict[str, Any]
-    rows: list[dict[str, Any]]
-    meta: dict[str, Any] = field(default_factory=dict)
-    baselines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    resumed: int = 0  # rows taken over from an interrupted run
-
-    @property
-    def report_html(self) -> Path:
-        return self.dir / "report.html"
-
-    @property
-    def report_md(self) -> Path:
-        return self.dir / "report.md"
-
-
-def load_run(path: Path | str) -> EvalRun:
-    """A run folder as written by :func:`run_eval` (its summary is recomputed if it was interrupted).
-
-    Raises:
-        InputError: the folder holds no run.
-    """
-    path = Path(path)
-    if path.is_file() and path.name in (SUMMARY, RESULTS, RUN_META):
-        path = path.parent
-    meta_path = path / RUN_META
-    if not meta_path.exists():
-        raise InputError(str(path), f"not an eval run folder (no {RUN_META})")
-    meta = read_json(meta_path)
-    rows, _ = read_rows(path / RESULTS, meta.get("run_key"))
-    baselines = {}
-    for name in meta.get("baselines", []):
-        brows, _ = read_rows(path / baseline_results(name), meta.get("run_key"))
-        baselines[name] = brows
-    if (path / SUMMARY).exists() and meta.get("status") == "complete":
-        summary = read_json(path / SUMMARY)
-    else:
-        summary = summarize(rows, baselines)
-    return EvalRun(
-        dir=path,
-        name=str(meta.get("name", path.name)),
-        summary=summary,
-        rows=rows,
-        meta=meta,
-        baselines=baselines,
-    )
-
-
-def summarize(
-    rows: Sequence[Mapping[str, Any]], baselines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
-) -> dict[str, Any]:
-    """The summary JSON of a run's rows: ``eval.metrics.aggregate`` plus judge, error and baseline counts."""
-    ok = [r for r in rows if not r.get("error")]
-    summary = aggregate([to_result(r) for r in ok])
-    summary["questions"] = len(rows)
-    judged = [r["judge_correct"] for r in ok if r.get("judge_correct") is not None]
-    if judged:
-        summary["judge_accuracy"] = sum(1.0 for j in judged if j) / len(judged)
-    errors = len(rows) - len(ok)
-    if errors:
-        summary["errors"] = errors
-    if baselines:
-        summary["baselines"] = {name: summarize(brows) for name, brows in baselines.items()}
-    return summary
-
-
-def _find_resumable(root: Path, name: str, key: str) -> Path | None:
-    if not root.is_dir():
-        return None
-    candidates = sorted((p for p in root.glob(f"*-{name}") if (p / RUN_META).exists()), reverse=True)
-    for path in candidates:
-        try:
-            meta = read_json(path / RUN_META)
-        except (OSError, ValueError):
-            continue
-        if meta.get("run_key") == key and meta.get("status") != "complete" and meta.get("name") == name:
-            return path
-    return None
-
-
-def _bar(desc: str, unit: str, enabled: bool) -> Any:
-    """A rich progress bar on stderr (not started), or None when disabled."""
-    if not enabled:
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn(desc),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit + "{task.fields[extra]}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    )
-
-
-@contextmanager
-def _progress(total: int, initial: int, desc: str, enabled: bool) -> Iterator[Callable[[], None]]:
-    bar = _bar(desc, "questions", enabled)
-    if bar is None:
-        yield lambda: None
-        return
-    with bar:
-        task = bar.add_task(desc, total=total, completed=initial, extra="")
-        yield lambda: bar.advance(task)
 
 
 def _question_text(q: Question, with_choices: bool) -> str:
@@ -389,17 +186,15 @@ def evaluate_question(
 
 def _run_pipeline(
     pipeline: Pipeline,
-    questions: Sequence[Question],
+    plan: _Plan,
     gold: GoldIndex,
     results: Path,
     *,
-    key: str,
-    retrieval_only: bool,
-    without_gold: bool,
-    with_choices: bool,
     judge: Judge | None,
-    progress: bool,
+    withhold: bool,
 ) -> tuple[list[dict[str, Any]], int]:
+    """Every question's row in ``results`` (resuming rows of the same key) and how many were resumed."""
+    key, questions, options = plan.key, plan.questions, plan.options
     done, skipped = read_rows(results, key)
     if skipped:
         log.info("%s: %d row(s) of another configuration or cut short are set aside", results.name, skipped)
@@ -413,16 +208,17 @@ def _run_pipeline(
         t0 = time.perf_counter()
         pipeline.warm_up(todo[0])
         log.info("%s warmed up in %.1f s", pipeline.name, time.perf_counter() - t0)
-    with RowWriter(results) as writer, _progress(len(questions), len(have), pipeline.name, progress) as tick:
+    bar = progress_ticks(len(questions), len(have), pipeline.name, options.progress)
+    with RowWriter(results) as writer, bar as tick:
         for q in todo:
             row = evaluate_question(
                 pipeline,
                 q,
                 gold,
                 key=key,
-                retrieval_only=retrieval_only,
-                without_gold=without_gold,
-                with_choices=with_choices,
+                retrieval_only=options.retrieval_only,
+                without_gold=options.without_gold and withhold,
+                with_choices=options.with_choices,
                 judge=judge,
             )
             writer.write(row)
@@ -443,7 +239,7 @@ def ingest_corpus(
         raise InputError(str(corpus), "no such corpus file or folder")
     from ingest import count_inputs
 
-    bar = _bar("ingest", "articles", progress)
+    bar = progress_bar("ingest", "articles", progress)
     total = count_inputs([str(corpus)], settings.ingest.max_file_mb) if bar is not None else None
     task = bar.add_task("ingest", total=total, extra="") if bar is not None else None
 
@@ -465,72 +261,24 @@ def ingest_corpus(
     return data
 
 
-def run_eval(
-    questions: Path | str | Sequence[Question],
-    *,
-    settings: Settings | None = None,
-    config: Path | str | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    corpus: Path | str | None = None,
-    out: Path | str | None = None,
-    name: str | None = None,
-    retrieval_only: bool = False,
-    without_gold: bool = False,
-    without_dates: bool = False,
-    k: int | None = None,
-    backend: str | None = None,
-    limit: int | None = None,
-    baseline: str | None = None,
-    judge_url: str | None = None,
-    judge_model: str | None = None,
-    with_choices: bool = False,
-    progress: bool = False,
-    chat_model: Any | None = None,
-) -> EvalRun:
-    """Evaluate newsrag on a question set; write the run folder and return the run.
+@dataclass(frozen=True)
+class _Plan:
+    """A run's resolved inputs: settings, questions, name, and the options that change its results."""
 
-    Args:
-        questions: a ``.jsonl``/``.json``/``.csv`` question file, or questions already loaded.
-        settings: base settings (default: the usual sources: ``newsrag.toml``, ``NEWSRAG_*``).
-        config: a TOML file of settings applied on top.
-        overrides: dotted settings, e.g. ``{"retrieval.k": 8}`` (``--set``).
-        corpus: a file or folder to ingest first, into a collection of its own (reused by later runs);
-            without it the current store is evaluated.
-        out: the run folder (default ``<home>/eval-runs/<timestamp>-<name>``); an existing one resumes.
-        name: the run's name (default: the question file's stem and the mode).
-        retrieval_only: score retrieval only (no generation).
-        without_gold: withhold each question's gold articles and every article containing one of its
-            answers; every question becomes unanswerable, so the right behaviour is to abstain.
-        without_dates: ask every question without its date (no ``as_of``), as a user who types
-            it in the chat would.
-        k: passages given to the generator (``retrieval.k``).
-        backend: the generator (``llm.backend``: local, openai, extractive, auto).
-        limit: only the first ``limit`` questions.
-        baseline: also measure a baseline on the same corpus (``"tutorial"``): its retrieval and,
-            unless ``retrieval_only``, its answers by the bundled local model.
-        judge_url: an OpenAI-compatible server whose model judges answers (optional).
-        judge_model: the judge's model name on that server.
-        with_choices: add a multiple-choice question's options to the question asked.
-        progress: show progress bars on stderr.
-        chat_model: a LangChain chat model to answer with instead of the backend's (tests use
-            ``GenericFakeChatModel``).
+    options: EvalOptions
+    settings: Settings
+    questions: list[Question]
+    questions_file: Path | None
+    name: str
+    mode: str
+    recorded: dict[str, Any]  # the options that change results, as run.json records them
+    key: str
 
-    Raises:
-        InputError: unreadable questions or corpus. ConfigError: a bad setting or option.
-        EmptyStoreError: nothing to search. ModelError/StoreError: the run stops (rows so far are kept).
-    """
-    if baseline is not None and baseline not in BASELINES:
-        raise ConfigError(f"unknown baseline {baseline!r}: choose one of {', '.join(BASELINES)}")
-    sets = dict(overrides or {})
-    if k is not None:
-        sets["retrieval.k"] = k
-    if backend is not None:
-        sets["llm.backend"] = backend
-    settings = settings_for_eval(settings, config=config, overrides=sets)
-    corpus_path = Path(corpus) if corpus is not None else None
-    if corpus_path is not None:
-        settings = settings.with_overrides({"collection": corpus_collection(corpus_path, settings)})
 
+def _load(
+    questions: Path | str | Sequence[Question], options: EvalOptions
+) -> tuple[Path | None, list[Question]]:
+    limit = options.limit
     qpath: Path | None = None
     if isinstance(questions, (str, Path)):
         qpath = Path(questions)
@@ -539,120 +287,179 @@ def run_eval(
         qs = list(questions)[:limit] if limit else list(questions)
         if not qs:
             raise InputError("<questions>", "no questions to evaluate")
-
-    if without_dates:
+    if options.without_dates:
         qs = [replace(q, as_of=None) for q in qs]
-    mode = "retrieval" if retrieval_only else settings.llm.backend
+    return qpath, qs
+
+
+def _run_name(options: EvalOptions, qpath: Path | None, mode: str) -> str:
+    name = options.name
     if name is None:
-        name = f"{_slug(qpath.stem if qpath else 'questions', 30)}-{mode}" + (
-            "-without-gold" if without_gold else ""
+        name = f"{slug(qpath.stem if qpath else 'questions', 30)}-{mode}" + (
+            "-without-gold" if options.without_gold else ""
         )
-        name += "-without-dates" if without_dates else ""
-    name = _slug(name, 80)
-    options = {
-        "retrieval_only": retrieval_only,
-        "without_gold": without_gold,
-        "without_dates": without_dates,
-        "with_choices": with_choices,
-        "judge": [judge_url, judge_model] if judge_url else None,
-        "baseline": baseline,
+        name += "-without-dates" if options.without_dates else ""
+    return slug(name, 80)
+
+
+def _plan(
+    questions: Path | str | Sequence[Question],
+    options: EvalOptions,
+    base: Settings | None,
+    chat_model: Any | None,
+) -> _Plan:
+    settings = options.settings(base)
+    qpath, qs = _load(questions, options)
+    mode = "retrieval" if options.retrieval_only else settings.llm.backend
+    recorded = {
+        "retrieval_only": options.retrieval_only,
+        "without_gold": options.without_gold,
+        "without_dates": options.without_dates,
+        "with_choices": options.with_choices,
+        "judge": [options.judge_url, options.judge_model] if options.judge_url else None,
+        "baseline": options.baseline,
         "store": [settings.chroma_url, settings.collection],
         "chat_model": type(chat_model).__name__ if chat_model is not None else None,
     }
-    key = run_key(settings, options)
+    name = _run_name(options, qpath, mode)
+    return _Plan(options, settings, qs, qpath, name, mode, recorded, run_key(settings, recorded))
 
-    root = settings.home / "eval-runs"
-    if out is not None:
-        run_dir = Path(out)
+
+def _start(plan: _Plan) -> tuple[Path, dict[str, Any]]:
+    """The run folder (an existing or resumable one, else a new one) and its ``run.json``, written."""
+    root = plan.settings.home / "eval-runs"
+    if plan.options.out is not None:
+        run_dir = Path(plan.options.out)
     else:
-        run_dir = _find_resumable(root, name, key) or root / f"{datetime.now():%Y%m%d-%H%M%S}-{name}"
+        run_dir = (
+            find_resumable(root, plan.name, plan.key) or root / f"{datetime.now():%Y%m%d-%H%M%S}-{plan.name}"
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     meta_path = run_dir / RUN_META
     old_meta = read_json(meta_path) if meta_path.exists() else {}
+    corpus = plan.options.corpus_path
     meta: dict[str, Any] = {
-        "name": name,
-        "questions_file": str(qpath) if qpath else None,
-        "questions": len(qs),
-        "corpus": str(corpus_path) if corpus_path else None,
-        "limit": limit,
-        "mode": mode,
-        **options,
-        "baselines": [baseline] if baseline else [],
-        "run_key": key,
-        "settings": settings.model_dump(mode="json"),
-        "started": old_meta.get("started") if old_meta.get("run_key") == key else None,
+        "name": plan.name,
+        "questions_file": str(plan.questions_file) if plan.questions_file else None,
+        "questions": len(plan.questions),
+        "corpus": str(corpus) if corpus else None,
+        "limit": plan.options.limit,
+        "mode": plan.mode,
+        **plan.recorded,
+        "baselines": [plan.options.baseline] if plan.options.baseline else [],
+        "run_key": plan.key,
+        "settings": plan.settings.model_dump(mode="json"),
+        "started": old_meta.get("started") if old_meta.get("run_key") == plan.key else None,
         "status": "running",
     }
     meta["started"] = meta["started"] or datetime.now().isoformat(timespec="seconds")
     write_json(meta_path, meta)
     log.info("eval run folder: %s", run_dir)
+    return run_dir, meta
 
-    rag = build_newsrag(settings, chat_model=chat_model)
-    pipeline = NewsragPipeline(rag, answers=not retrieval_only)
-    judge = None
-    if judge_url:
-        from eval.judge import Judge
 
-        judge = Judge(judge_url, model=judge_model)
-    baselines: dict[str, list[dict[str, Any]]] = {}
-    resumed = 0
+def _gold(plan: _Plan, pipeline: NewsragPipeline, meta: dict[str, Any], meta_path: Path) -> GoldIndex:
+    """Ingest the corpus (if any) and index the store's articles for matching gold."""
+    corpus = plan.options.corpus_path
+    if corpus is not None:
+        meta["ingest"] = ingest_corpus(corpus, pipeline.store, plan.settings, progress=plan.options.progress)
+        write_json(meta_path, meta)
+    infos = pipeline.store.articles(refresh=True)
+    if not infos:
+        from rag import EmptyStoreError
+
+        raise EmptyStoreError(plan.settings.collection)
+    texts = article_texts(pipeline.store) if plan.options.without_gold else None
+    gold = GoldIndex(infos, texts)
+    missing = sum(1 for q in plan.questions if q.has_gold and not gold.resolve(q).ids)
+    if missing:
+        log.warning("%d question(s) name gold articles the store does not hold", missing)
+    return gold
+
+
+def _judge(options: EvalOptions) -> Judge | None:
+    if not options.judge_url:
+        return None
+    from eval.judge import Judge
+
+    return Judge(options.judge_url, model=options.judge_model)
+
+
+def _measure_baseline(
+    plan: _Plan, pipeline: NewsragPipeline, gold: GoldIndex, run_dir: Path, name: str
+) -> list[dict[str, Any]]:
+    """The baseline's rows on the same questions (no judge, gold never withheld)."""
+    model = None if plan.options.retrieval_only else _bundled_model(pipeline)
+    base = build_baseline(name, plan.options.corpus_path, plan.settings, chat_model=model)
     try:
-        if corpus_path is not None:
-            meta["ingest"] = ingest_corpus(corpus_path, pipeline.store, settings, progress=progress)
-            write_json(meta_path, meta)
-        infos = pipeline.store.articles(refresh=True)
-        if not infos:
-            from rag import EmptyStoreError
+        rows, _ = _run_pipeline(
+            base, plan, gold, run_dir / baseline_results(name), judge=None, withhold=False
+        )
+    finally:
+        base.close()
+    return rows
 
-            raise EmptyStoreError(settings.collection)
-        texts = article_texts(pipeline.store) if without_gold else None
-        gold = GoldIndex(infos, texts)
-        missing = sum(1 for q in qs if q.has_gold and not gold.resolve(q).ids)
-        if missing:
-            log.warning("%d question(s) name gold articles the store does not hold", missing)
 
-        def measure(system: Pipeline, path: Path, *, judge: Judge | None, withhold: bool) -> Any:
-            return _run_pipeline(
-                system,
-                qs,
-                gold,
-                path,
-                key=key,
-                retrieval_only=retrieval_only,
-                without_gold=without_gold and withhold,
-                with_choices=with_choices,
-                judge=judge,
-                progress=progress,
-            )
-
-        rows, resumed = measure(pipeline, run_dir / RESULTS, judge=judge, withhold=True)
-        if baseline:
-            base = build_baseline(
-                baseline,
-                corpus_path,
-                settings,
-                chat_model=None if retrieval_only else _bundled_model(pipeline),
-            )
-            try:
-                baselines[baseline], _ = measure(
-                    base, run_dir / baseline_results(baseline), judge=None, withhold=False
-                )
-            finally:
-                base.close()
+def _measure(
+    plan: _Plan, run_dir: Path, meta: dict[str, Any], chat_model: Any | None
+) -> tuple[list[dict[str, Any]], int, dict[str, list[dict[str, Any]]]]:
+    """Newsrag's rows, how many were resumed, and the baseline's rows; ``run.json`` says if interrupted."""
+    meta_path = run_dir / RUN_META
+    rag = build_newsrag(plan.settings, chat_model=chat_model)
+    pipeline = NewsragPipeline(rag, answers=not plan.options.retrieval_only)
+    judge = _judge(plan.options)
+    baselines: dict[str, list[dict[str, Any]]] = {}
+    try:
+        gold = _gold(plan, pipeline, meta, meta_path)
+        rows, resumed = _run_pipeline(pipeline, plan, gold, run_dir / RESULTS, judge=judge, withhold=True)
+        if plan.options.baseline:
+            name = plan.options.baseline
+            baselines[name] = _measure_baseline(plan, pipeline, gold, run_dir, name)
     except KeyboardInterrupt:
         meta["status"] = "interrupted"
         write_json(meta_path, meta)
         raise
     finally:
         pipeline.close()
+    return rows, resumed, baselines
 
+
+def run_eval(
+    questions: Path | str | Sequence[Question],
+    options: EvalOptions | None = None,
+    *,
+    settings: Settings | None = None,
+    chat_model: Any | None = None,
+) -> EvalRun:
+    """Evaluate newsrag on a question set; write the run folder and return the run.
+
+    Args:
+        questions: a ``.jsonl``/``.json``/``.csv`` question file, or questions already loaded.
+        options: how to run it (see :class:`EvalOptions`; default: score answers on the current store).
+        settings: base settings (default: the usual sources: ``newsrag.toml``, ``NEWSRAG_*``).
+        chat_model: a LangChain chat model to answer with instead of the backend's (tests use
+            ``GenericFakeChatModel``).
+
+    Raises:
+        InputError: unreadable questions or corpus. ConfigError: a bad setting or option.
+        EmptyStoreError: nothing to search. ModelError/StoreError: the run stops (rows so far are kept).
+    """
+    plan = _plan(questions, options or EvalOptions(), settings, chat_model)
+    run_dir, meta = _start(plan)
+    rows, resumed, baselines = _measure(plan, run_dir, meta, chat_model)
     summary = summarize(rows, baselines)
     meta["status"] = "complete"
     meta["finished"] = datetime.now().isoformat(timespec="seconds")
     write_json(run_dir / SUMMARY, summary)
-    write_json(meta_path, meta)
+    write_json(run_dir / RUN_META, meta)
     run = EvalRun(
-        dir=run_dir, name=name, summary=summary, rows=rows, meta=meta, baselines=baselines, resumed=resumed
+        dir=run_dir,
+        name=plan.name,
+        summary=summary,
+        rows=rows,
+        meta=meta,
+        baselines=baselines,
+        resumed=resumed,
     )
     from eval.report import write_reports
 

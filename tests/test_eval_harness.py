@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from eval import (
+    EvalOptions,
     Judge,
     Question,
     compare_runs,
@@ -156,9 +157,8 @@ def _settings(world: dict[str, Path]) -> Settings:
 
 
 def _retrieval_run(world: dict[str, Path], **kwargs: Any) -> Any:
-    return run_eval(
-        world["questions"], settings=_settings(world), corpus=world["corpus"], retrieval_only=True, **kwargs
-    )
+    options = EvalOptions(corpus=world["corpus"], retrieval_only=True, **kwargs)
+    return run_eval(world["questions"], options, settings=_settings(world))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -226,6 +226,20 @@ def test_config_file_then_set_values(tmp_path: Path) -> None:
         settings_for_eval(Settings(home=tmp_path), overrides={"retrieval.k": 0})
 
 
+def test_options_put_k_and_backend_over_set_values_and_give_a_corpus_its_own_collection(
+    tmp_path: Path,
+) -> None:
+    options = EvalOptions(
+        overrides={"retrieval.k": 3, "llm.backend": "local"}, k=7, backend="extractive", corpus="a/b.jsonl"
+    )
+    s = options.settings(Settings(home=tmp_path, collection="news"))
+    assert (s.retrieval.k, s.llm.backend) == (7, "extractive")
+    assert s.collection.startswith("eval-b-")
+    assert EvalOptions().settings(Settings(home=tmp_path, collection="news")).collection == "news"
+    with pytest.raises(ConfigError, match="unknown baseline 'nope'"):
+        EvalOptions(baseline="nope")
+
+
 # --------------------------------------------------------------------------------------------------
 # Gold mapping and sentences (pure)
 # --------------------------------------------------------------------------------------------------
@@ -291,7 +305,9 @@ def test_retrieval_only_run_writes_every_output(world: dict[str, Path]) -> None:
 
 def test_extractive_run_scores_answers_citations_and_abstention(world: dict[str, Path]) -> None:
     run = run_eval(
-        world["questions"], settings=_settings(world), corpus=world["corpus"], backend="extractive"
+        world["questions"],
+        EvalOptions(corpus=world["corpus"], backend="extractive"),
+        settings=_settings(world),
     )
     s = run.summary
     rows = {r["id"]: r for r in run.rows}
@@ -324,9 +340,8 @@ def test_fake_chat_model_answers_are_scored(world: dict[str, Path]) -> None:
     questions = [Question(**{**_q("q-heat"), "as_of": _date("2022-06-16")})]
     replies = iter([AIMessage("Spain recorded 43 degrees Celsius in Andujar [1].")] * 2)
     model = GenericFakeChatModel(messages=replies)
-    run = run_eval(
-        questions, settings=_settings(world), corpus=world["corpus"], chat_model=model, backend="local"
-    )
+    options = EvalOptions(corpus=world["corpus"], backend="local")
+    run = run_eval(questions, options, settings=_settings(world), chat_model=model)
     row = run.rows[0]
     assert row["answer"].startswith("Spain recorded 43 degrees")
     assert row["scores"]["answer_contains"] == 1.0 and row["grounding_flags"] == [True]
@@ -352,14 +367,8 @@ def _date(text: str) -> Any:
 
 
 def test_without_gold_withholds_gold_and_answer_articles(world: dict[str, Path]) -> None:
-    run = run_eval(
-        world["questions"],
-        settings=_settings(world),
-        corpus=world["corpus"],
-        backend="extractive",
-        without_gold=True,
-        limit=1,
-    )
+    options = EvalOptions(corpus=world["corpus"], backend="extractive", without_gold=True, limit=1)
+    run = run_eval(world["questions"], options, settings=_settings(world))
     row = run.rows[0]
     assert row["id"] == "q-squid"
     # the gold story and the review that mentions "Squid Game" are withheld; nothing else is
@@ -558,14 +567,8 @@ def test_tutorial_baseline_answers_with_the_same_model(world: dict[str, Path]) -
     ours = AIMessage("Spain recorded 43 degrees Celsius in Andujar [1].")
     theirs = AIMessage("Spain's record was 43 degrees, in Andujar.")
     model = GenericFakeChatModel(messages=iter([ours, ours, theirs, theirs]))
-    run = run_eval(
-        questions,
-        settings=_settings(world),
-        corpus=world["corpus"],
-        chat_model=model,
-        backend="local",
-        baseline="tutorial",
-    )
+    options = EvalOptions(corpus=world["corpus"], backend="local", baseline="tutorial")
+    run = run_eval(questions, options, settings=_settings(world), chat_model=model)
     row = run.baselines["tutorial"][0]
     assert row["system"] == "tutorial" and row["answer"] == theirs.content
     assert row["abstained"] is False and row["cited_article_ids"] == []

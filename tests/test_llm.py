@@ -357,7 +357,7 @@ def test_real_fast_model_answers_through_invoke_stream_and_a_chain(fast_home: Pa
 def test_the_system_turn_is_evaluated_once_and_answers_stay_the_same(fast_home: Path) -> None:
     """The system message's evaluation is kept between calls; whatever came before, the same
     prompt gets the same answer (the rest is always evaluated from the end of the system turn)."""
-    from rag.llm import _load_llama
+    from rag._llama import _load_llama
 
     llm = build_chat_model("local", model="fast", home=fast_home, max_tokens=16, n_ctx=1024)
     assert isinstance(llm, ChatLlamaCpp)

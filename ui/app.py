@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,153 @@ def _with_progress(fn: Callable[..., Any]) -> Callable[..., Any]:
     return add_articles
 
 
+@dataclass(frozen=True)
+class _Side:
+    """The left column: what the collection holds, the filters, adding articles, watches."""
+
+    collection: gr.HTML
+    filters: list[Any]  # published from, published to, as of, sources: the order ``respond`` takes
+    sources: gr.Dropdown
+    add_box: gr.Accordion
+    upload: gr.File
+    links: gr.Textbox
+    add: gr.Button
+    report: gr.Markdown
+    watches: gr.HTML
+
+
+@dataclass(frozen=True)
+class _Chat:
+    """The middle column and the sources panel beside it."""
+
+    chatbot: gr.Chatbot
+    box: gr.Textbox
+    send: gr.Button
+    unscoped: gr.Button
+    new: gr.Button
+    panel: gr.HTML
+
+
+def _filters() -> list[Any]:
+    since = gr.DateTime(label="Published from", include_time=False, type="string", elem_id="nr-since")
+    until = gr.DateTime(label="Published to", include_time=False, type="string", elem_id="nr-until")
+    as_of = gr.DateTime(label="As of", include_time=False, type="string", elem_id="nr-as-of")
+    sources = gr.Dropdown(label="Sources", choices=[], multiselect=True, value=[], elem_id="nr-source-filter")
+    gr.Markdown(
+        "**As of** asks as if on that day: later articles are left out and the days "
+        "before count most. Leave blank to search everything.",
+        elem_id="nr-filters-note",
+    )
+    return [since, until, as_of, sources]
+
+
+def _side_column(max_mb: float) -> _Side:
+    gr.Markdown("### In the collection")
+    collection = gr.HTML(
+        '<div class="nr-collection"><p>Reading the collection…</p></div>', elem_id="nr-collection"
+    )
+    with gr.Accordion("Filters for the next question", open=False, elem_id="nr-filters"):
+        filters = _filters()
+    with gr.Accordion("Add articles", open=False, elem_id="nr-add") as add_box:
+        upload = gr.File(
+            label=f"Files ({' '.join(UPLOAD_SUFFIXES)}), up to {max_mb:g} MB each",
+            file_count="multiple",
+            file_types=list(UPLOAD_SUFFIXES),
+            type="filepath",
+            elem_id="nr-upload",
+        )
+        links = gr.Textbox(
+            label="Or links to articles or feeds, one per line",
+            placeholder="https://example.com/news/story.html",
+            lines=2,
+            elem_id="nr-links",
+        )
+        add = gr.Button("Add to the collection", variant="primary", elem_id="nr-add-button")
+        report = gr.Markdown(elem_id="nr-report")
+    with gr.Accordion("Watches", open=False, elem_id="nr-watches-box"):
+        watches = gr.HTML(elem_id="nr-watches")
+    return _Side(collection, filters, filters[3], add_box, upload, links, add, report, watches)
+
+
+def _chat_columns() -> _Chat:
+    with gr.Column(scale=6, min_width=400):
+        chatbot = gr.Chatbot(
+            elem_id="nr-chat",
+            label="Conversation",
+            show_label=False,
+            height="64vh",
+            placeholder=_PLACEHOLDER,
+            buttons=["copy"],
+            feedback_options=None,
+            layout="bubble",
+        )
+        with gr.Row(elem_id="nr-ask-row"):
+            box = gr.Textbox(
+                show_label=False,
+                placeholder="Ask about the news…",
+                lines=1,
+                max_lines=4,
+                scale=8,
+                autofocus=True,
+                elem_id="nr-question",
+            )
+            send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="nr-send")
+        unscoped = gr.Button("Search again without it", size="sm", visible=False, elem_id="nr-unscoped")
+        new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="nr-clear")
+    with gr.Column(scale=5, min_width=340):
+        gr.Markdown("### Sources", elem_id="nr-sources-title")
+        panel = gr.HTML(render.sources_html([]), elem_id="nr-sources")
+    return _Chat(chatbot, box, send, unscoped, new, panel)
+
+
+def _wire_chat(chat: _Chat, filters: list[Any], turns: gr.State, handlers: ChatHandlers) -> None:
+    """Asking (typed, an example, or again without the filters) and starting over."""
+    answer_events: dict[str, Any] = {
+        "fn": handlers.respond,
+        "inputs": [chat.box, turns, *filters],
+        "outputs": [chat.chatbot, chat.panel, turns, chat.box],
+        "show_progress": "hidden",
+        "api_visibility": "private",
+        "concurrency_id": "answer",
+        "concurrency_limit": 1,
+    }
+    scope_button: dict[str, Any] = {
+        "fn": handlers.unscoped_button,
+        "inputs": [turns],
+        "outputs": [chat.unscoped],
+        "api_visibility": "private",
+        "queue": False,
+    }
+    gr.on([chat.box.submit, chat.send.click], **answer_events).then(**scope_button)
+    chat.chatbot.example_select(
+        handlers.use_example, None, chat.box, api_visibility="private", queue=False
+    ).then(**answer_events).then(**scope_button)
+    unscoped_events = answer_events | {"fn": handlers.respond_unscoped, "inputs": [turns, *filters]}
+    chat.unscoped.click(**unscoped_events).then(**scope_button)
+    cleared = [chat.chatbot, chat.panel, turns, chat.box]
+    chat.new.click(handlers.clear, None, cleared, api_visibility="private", queue=False).then(**scope_button)
+    chat.chatbot.clear(handlers.clear, None, cleared, api_visibility="private", queue=False)
+
+
+def _wire_collection(
+    demo: gr.Blocks, side: _Side, chat: _Chat, handlers: ChatHandlers, settings: Settings
+) -> None:
+    """Showing the collection and the watches on load, and adding articles."""
+    refresh_outputs = [side.collection, side.sources, chat.chatbot, side.add_box]
+    demo.load(handlers.refresh, None, refresh_outputs, api_visibility="private")
+    demo.load(
+        lambda: watches_html(settings.home, settings.collection), None, side.watches, api_visibility="private"
+    )
+    side.add.click(
+        _with_progress(handlers.add_articles),
+        [side.upload, side.links],
+        [side.report, side.upload, side.links],
+        api_visibility="private",
+        concurrency_id="ingest",
+        concurrency_limit=1,
+    ).then(handlers.refresh, None, refresh_outputs, api_visibility="private")
+
+
 def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
     """The chat page over ``api`` (not started: see :func:`launch`).
 
@@ -116,125 +264,15 @@ def create_app(api: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
     """
     settings = settings or api.settings
     handlers = ChatHandlers(api, settings)
-    max_mb = settings.ui.max_upload_mb
-
-    kinds = " ".join(UPLOAD_SUFFIXES)
     with gr.Blocks(title=TITLE, fill_width=True, analytics_enabled=False) as demo:
-        turns_state = gr.State([])
+        turns = gr.State([])
         gr.HTML(_HEADER)
         with gr.Row(equal_height=False, elem_id="nr-main"):
             with gr.Column(scale=3, min_width=260, elem_id="nr-side"):
-                gr.Markdown("### In the collection")
-                collection = gr.HTML(
-                    '<div class="nr-collection"><p>Reading the collection…</p></div>', elem_id="nr-collection"
-                )
-                with gr.Accordion("Filters for the next question", open=False, elem_id="nr-filters"):
-                    since = gr.DateTime(
-                        label="Published from", include_time=False, type="string", elem_id="nr-since"
-                    )
-                    until = gr.DateTime(
-                        label="Published to", include_time=False, type="string", elem_id="nr-until"
-                    )
-                    as_of = gr.DateTime(label="As of", include_time=False, type="string", elem_id="nr-as-of")
-                    source_filter = gr.Dropdown(
-                        label="Sources", choices=[], multiselect=True, value=[], elem_id="nr-source-filter"
-                    )
-                    gr.Markdown(
-                        "**As of** asks as if on that day: later articles are left out and the days "
-                        "before count most. Leave blank to search everything.",
-                        elem_id="nr-filters-note",
-                    )
-                with gr.Accordion("Add articles", open=False, elem_id="nr-add") as add_box:
-                    upload = gr.File(
-                        label=f"Files ({kinds}), up to {max_mb:g} MB each",
-                        file_count="multiple",
-                        file_types=list(UPLOAD_SUFFIXES),
-                        type="filepath",
-                        elem_id="nr-upload",
-                    )
-                    links = gr.Textbox(
-                        label="Or links to articles or feeds, one per line",
-                        placeholder="https://example.com/news/story.html",
-                        lines=2,
-                        elem_id="nr-links",
-                    )
-                    add = gr.Button("Add to the collection", variant="primary", elem_id="nr-add-button")
-                    report = gr.Markdown(elem_id="nr-report")
-                with gr.Accordion("Watches", open=False, elem_id="nr-watches-box"):
-                    watches = gr.HTML(elem_id="nr-watches")
-            with gr.Column(scale=6, min_width=400):
-                chatbot = gr.Chatbot(
-                    elem_id="nr-chat",
-                    label="Conversation",
-                    show_label=False,
-                    height="64vh",
-                    placeholder=_PLACEHOLDER,
-                    buttons=["copy"],
-                    feedback_options=None,
-                    layout="bubble",
-                )
-                with gr.Row(elem_id="nr-ask-row"):
-                    box = gr.Textbox(
-                        show_label=False,
-                        placeholder="Ask about the news…",
-                        lines=1,
-                        max_lines=4,
-                        scale=8,
-                        autofocus=True,
-                        elem_id="nr-question",
-                    )
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="nr-send")
-                unscoped = gr.Button(
-                    "Search again without it", size="sm", visible=False, elem_id="nr-unscoped"
-                )
-                new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="nr-clear")
-            with gr.Column(scale=5, min_width=340):
-                gr.Markdown("### Sources", elem_id="nr-sources-title")
-                panel = gr.HTML(render.sources_html([]), elem_id="nr-sources")
-
-        answer_events: dict[str, Any] = {
-            "fn": handlers.respond,
-            "inputs": [box, turns_state, since, until, as_of, source_filter],
-            "outputs": [chatbot, panel, turns_state, box],
-            "show_progress": "hidden",
-            "api_visibility": "private",
-            "concurrency_id": "answer",
-            "concurrency_limit": 1,
-        }
-        scope_button: dict[str, Any] = {
-            "fn": handlers.unscoped_button,
-            "inputs": [turns_state],
-            "outputs": [unscoped],
-            "api_visibility": "private",
-            "queue": False,
-        }
-        gr.on([box.submit, send.click], **answer_events).then(**scope_button)
-        chatbot.example_select(handlers.use_example, None, box, api_visibility="private", queue=False).then(
-            **answer_events
-        ).then(**scope_button)
-        unscoped_events: dict[str, Any] = answer_events | {
-            "fn": handlers.respond_unscoped,
-            "inputs": [turns_state, since, until, as_of, source_filter],
-        }
-        unscoped.click(**unscoped_events).then(**scope_button)
-        cleared = [chatbot, panel, turns_state, box]
-        new.click(handlers.clear, None, cleared, api_visibility="private", queue=False).then(**scope_button)
-        chatbot.clear(handlers.clear, None, cleared, api_visibility="private", queue=False)
-
-        refresh_outputs = [collection, source_filter, chatbot, add_box]
-        demo.load(handlers.refresh, None, refresh_outputs, api_visibility="private")
-        demo.load(
-            lambda: watches_html(settings.home, settings.collection), None, watches, api_visibility="private"
-        )
-        add.click(
-            _with_progress(handlers.add_articles),
-            [upload, links],
-            [report, upload, links],
-            api_visibility="private",
-            concurrency_id="ingest",
-            concurrency_limit=1,
-        ).then(handlers.refresh, None, refresh_outputs, api_visibility="private")
-
+                side = _side_column(settings.ui.max_upload_mb)
+            chat = _chat_columns()
+        _wire_chat(chat, side.filters, turns, handlers)
+        _wire_collection(demo, side, chat, handlers, settings)
         gr.api(
             handlers.ask,
             api_name="ask",

@@ -10,10 +10,7 @@ sharing one Chroma server each keep their own index consistent.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,7 +22,7 @@ import numpy as np
 from rag.embeddings import MiniLMEmbeddings
 from rag.errors import StoreError
 from rag.records import Article, ArticleInfo, Chunk, Passage, article_of, chunk_id
-from rag.store import _meta
+from rag.store import _meta, _pending
 from rag.store._chroma import ChromaEmbeddingFunction, chroma_client
 from rag.store.filters import Filters, StoreStats, day_number
 from rag.store.keywords import KeywordIndex
@@ -33,31 +30,9 @@ from rag.store.keywords import KeywordIndex
 if TYPE_CHECKING:
     from rag.settings import Settings
 
-__all__ = ["PENDING_LEASE_SECONDS", "NewsStore"]
+__all__ = ["NewsStore"]
 
 log = logging.getLogger(__name__)
-
-_HOST = socket.gethostname()
-# A pending record from another machine is only taken for dead after this long: no batch write takes it.
-PENDING_LEASE_SECONDS = 900.0
-
-
-def _writer_is_gone(meta: dict[str, Any], now: float) -> bool:
-    """Whether the writer that left this pending record can no longer finish it."""
-    since = float(meta.get("pending_since") or 0.0)
-    if now - since > PENDING_LEASE_SECONDS:
-        return True
-    host, _, pid = str(meta.get("writer", "")).rpartition(":")
-    if host != _HOST or not pid.isdigit():
-        return False  # another machine's writer: trust it until its lease runs out
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
 
 _BACKEND_KEY = "newsrag_embedding_backend"  # collection metadata: the backend that wrote the vectors
 
@@ -175,7 +150,7 @@ class NewsStore:
         return [
             aid
             for aid, meta in zip(got["ids"], got["metadatas"] or [], strict=False)
-            if not only_abandoned or _writer_is_gone(dict(meta or {}), now)
+            if not only_abandoned or _pending.writer_is_gone(dict(meta or {}), now)
         ]
 
     def stats(self) -> StoreStats:
@@ -323,13 +298,13 @@ class NewsStore:
         self._record_backend()
         ids = [a.id for a, _ in items]
         old = self.articles()
-        writer = {"writer": f"{_HOST}:{os.getpid()}", "pending_since": time.time()}
+        writer = _pending.writer_stamp()
         pending = [{**_meta.manifest_meta(a, len(c), "pending", old.get(a.id)), **writer} for a, c in items]
         self._call(
             "manifest write",
             self.manifest.upsert,
             ids=ids,
-            embeddings=self._placeholders(ids),
+            embeddings=_pending.placeholders(ids),
             metadatas=pending,
         )
         try:
@@ -436,7 +411,7 @@ class NewsStore:
         """Remove what a killed writer left half done; returns the article ids removed.
 
         Pending records of a writer that is still alive (on this machine: its process exists; on
-        another: its lease of :data:`PENDING_LEASE_SECONDS` has not run out) are left alone.
+        another: its lease of :data:`~rag.store.PENDING_LEASE_SECONDS` has not run out) are left alone.
         """
         ids = self.pending_ids(only_abandoned=True)
         if ids:
@@ -486,17 +461,6 @@ class NewsStore:
                         )
                 self.keywords.replace(rows)
             self._last_sync = time.monotonic()
-
-    @staticmethod
-    def _placeholders(ids: Sequence[str]) -> np.ndarray:
-        """A fixed pseudo-random vector per article id for the manifest (never searched; Chroma wants
-        one per record). All-zero vectors made every manifest write several times slower: identical
-        points are the worst case for its HNSW index."""
-        out = np.empty((len(ids), 384), dtype=np.float32)
-        for row, aid in enumerate(ids):
-            seed = int.from_bytes(hashlib.blake2b(aid.encode("utf-8"), digest_size=8).digest(), "little")
-            out[row] = np.random.default_rng(seed).standard_normal(384, dtype=np.float32)
-        return out
 
     def close(self) -> None:
         """Release the keyword index (Chroma's client has no close)."""
