@@ -9,6 +9,7 @@ Example:
 
 from eval.compare import compare_runs, render_compare_markdown
 from eval.containment import answer_contains, answer_contains_strict, normalize_answer
+from eval.grounding import GROUNDING_THRESHOLD, grounding, grounding_flags, supports
 from eval.harness import (
     BASELINES,
     EvalOptions,
@@ -23,7 +24,6 @@ from eval.harness import (
 from eval.judge import Judge
 from eval.metrics import (
     CHOICE_OVERLAP_THRESHOLD,
-    GROUNDING_THRESHOLD,
     SUMMARY_KEYS,
     QuestionResult,
     abstention_rate,
@@ -33,8 +33,6 @@ from eval.metrics import (
     citation_precision,
     citation_recall,
     false_abstention_rate,
-    grounding,
-    grounding_flags,
     hit_at_k,
     match_choice,
     mrr_at_k,
@@ -42,7 +40,6 @@ from eval.metrics import (
     percentiles,
     question_scores,
     recall_at_k,
-    supports,
 )
 from eval.pipelines import NewsragPipeline, Pipeline, Retrieved
 from eval.questions import Question, load_questions, parse_question

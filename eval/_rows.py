@@ -11,7 +11,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import QuestionResult, grounding_flags
+from eval.grounding import grounding_flags
+from eval.metrics import QuestionResult
 from rag import MARKER, Answer, Passage, marker_numbers, sentences
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def _numbers_in(text: str) -> list[int]:
 
 
 def grounding_of(answer: Answer) -> list[bool] | None:
-    """Per answer sentence: supported by the passages it cites (see ``eval.metrics.grounding_flags``).
+    """Per answer sentence: supported by the passages it cites (see ``eval.grounding.grounding_flags``).
 
     Marker ``[n]`` refers to the citation numbered ``n`` or, failing that, to the ``n``-th passage the
     generator was shown. ``None`` for an abstention or an empty answer.

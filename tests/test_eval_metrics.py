@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.grounding import grounding, grounding_flags, supports
 from eval.metrics import (
     SUMMARY_KEYS,
     QuestionResult,
@@ -20,8 +21,6 @@ from eval.metrics import (
     citation_precision,
     citation_recall,
     false_abstention_rate,
-    grounding,
-    grounding_flags,
     hit_at_k,
     match_choice,
     mrr_at_k,
@@ -30,7 +29,6 @@ from eval.metrics import (
     percentiles,
     question_scores,
     recall_at_k,
-    supports,
 )
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
