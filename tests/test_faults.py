@@ -22,7 +22,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ingest import IngestOptions, RawArticle, ingest, iter_input, make_article
@@ -34,7 +33,8 @@ from rag.errors import LLMUnavailableError, StoreError
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
-from tests.chroma_server import chroma_binary, free_port
+from tests._processes import free_port
+from tests.chroma_server import chroma_binary, chroma_process
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -261,39 +261,6 @@ def test_kill_9_at_random_points_then_rerun(tmp_path: Path, embeddings: MiniLMEm
 # ---- the Chroma server stopped or hung -----------------------------------------------------------
 
 
-@contextmanager
-def _chroma(path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    binary = chroma_binary()
-    assert binary is not None
-    log = (path.parent / f"chroma-{port}.log").open("ab")
-    proc = subprocess.Popen(
-        [binary, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.2)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGCONT)
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
-
-
 def _wait_stopped(pid: int, timeout: float = 10.0) -> None:
     """Until every thread of ``pid`` is stopped (a busy machine may take a moment to deliver it)."""
     deadline = time.monotonic() + timeout
@@ -319,7 +286,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
     settings = Settings(
         home=tmp_path / "home", chroma_url=url, collection="faults", llm=LLMSettings(backend="extractive")
     )
-    with _chroma(data, port):
+    with chroma_process(data, port):
         store = NewsStore(
             settings.home, collection="faults", chroma_url=url, embeddings=embeddings, timeout_seconds=3.0
         )
@@ -335,7 +302,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
 
     # Killed while questions are in flight: each one is answered or fails with a StoreError.
     outcomes: list[str] = []
-    with _chroma(data, port) as proc:
+    with chroma_process(data, port) as proc:
         assert not rag.ask(QUESTION).abstained, "answers again once the server is back"
         stop = threading.Event()
 
@@ -365,7 +332,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
     assert all(o in ("ok", "store-error") for o in outcomes), sorted(set(outcomes))
 
     # Hung (SIGSTOP): a query times out with a StoreError instead of waiting for ever.
-    with _chroma(data, port) as proc:
+    with chroma_process(data, port) as proc:
         rag.ask(QUESTION)
         os.kill(proc.pid, signal.SIGSTOP)
         _wait_stopped(proc.pid)

@@ -16,8 +16,8 @@ from rag.question import Query
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
+from tests._processes import free_port
 from tests.answering_data import SAMPLES, STOLTENBERG_Q, build_store, fake_llm
-from tests.chroma_server import free_port
 from ui import ChatHandlers, create_app, launch
 from ui.render import Turn
 
