@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import closing
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, open_store, settings_from
+from cli._options import (
+    ChromaOpt,
+    CollectionOpt,
+    HomeOpt,
+    JsonOpt,
+    open_store,
+    reported_errors,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from ingest import IngestReport
@@ -152,16 +161,8 @@ def stats_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """What the collection holds: articles, chunks, sources, date range."""
-    from rag import StoreError
-
-    store = open_store(settings_from(home, collection, chroma_url))
-    try:
+    with closing(open_store(settings_from(home, collection, chroma_url))) as store, reported_errors(as_json):
         stats = store.stats()
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
     first = stats.first_published.isoformat() if stats.first_published else None
     last = stats.last_published.isoformat() if stats.last_published else None
     if as_json:
@@ -190,18 +191,10 @@ def delete_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Remove articles and their chunks. Exit 1 if some ids were not found."""
-    from rag import StoreError
-
-    store = open_store(settings_from(home, collection, chroma_url))
-    try:
+    with closing(open_store(settings_from(home, collection, chroma_url))) as store, reported_errors(as_json):
         known = store.articles(refresh=True)
         missing = [i for i in ids if i not in known]
         deleted = store.delete_articles([i for i in ids if i in known])
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps({"deleted": deleted, "not_found": missing}, ensure_ascii=False))
     else:
