@@ -17,8 +17,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from rag.errors import LLMUnavailableError, StoreError
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
+from tests._http import QuietHandler, http_server
 from tests._processes import free_port
 from tests.chroma_server import chroma_binary, chroma_process
 
@@ -349,34 +349,20 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
 # ---- the LLM server unreachable or slow ------------------------------------------------------------
 
 
-class _SlowLLM(BaseHTTPRequestHandler):
+class _SlowLLM(QuietHandler):
     delay = 5.0
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_POST(self) -> None:
         time.sleep(self.delay)
         body = b'{"error": "too late"}'
-        try:
-            self.send_response(500)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass
+        with suppress(OSError):
+            self.send_body(500, body, "application/json")
 
 
 @contextmanager
 def _slow_llm() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlowLLM)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with http_server(_SlowLLM) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture

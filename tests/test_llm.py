@@ -13,10 +13,8 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from rag import _gguf
 from rag.errors import ConfigError, LLMUnavailableError, ModelError
 from rag.llm import MODELS, ChatLlamaCpp, GGUFSpec, build_chat_model, local_llm_available, resolve_gguf
+from tests._http import QuietHandler, http_server
 from tests._processes import free_port, running
 
 # ---------------------------------------------------------------- assembly, with small fake part packages
@@ -226,32 +225,19 @@ def test_a_server_that_never_answers_times_out_as_llm_unavailable() -> None:
         assert time.monotonic() - start < 10
 
 
-class _StatusHandler(BaseHTTPRequestHandler):
+class _StatusHandler(QuietHandler):
     """Answers every request with the status named by the first path segment (``/503/v1/...``)."""
 
     def do_POST(self) -> None:
         status = int(self.path.strip("/").split("/")[0])
         body = json.dumps({"error": {"message": "test", "type": "test"}}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send_body(status, body, "application/json")
 
 
 @pytest.fixture
 def status_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _StatusHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(_StatusHandler) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
