@@ -6,12 +6,35 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from cli._env import DEFAULTS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process running this checkout's code: offline, no telemetry."""
+    return {**os.environ, **DEFAULTS, "PYTHONPATH": str(REPO), **extra}
+
+
+def python_child(code: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
+    """``python -c code args`` in its own session; its stdout a text pipe, its stderr dropped."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=child_env(),
+        cwd=cwd,
+        start_new_session=True,
+    )
 
 
 def free_port() -> int:

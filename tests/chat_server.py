@@ -3,30 +3,20 @@ integration tests."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests._processes import free_port, running
+from tests._processes import REPO, child_env, free_port, running
 
-REPO = Path(__file__).resolve().parents[1]
+__all__ = ["REPO", "chat_app", "listening_addresses", "newsrag_env"]
 
 
 def newsrag_env(home: Path, **settings: str) -> dict[str, str]:
     """The environment of a newsrag child process: offline, its own home, ``NEWSRAG_*`` settings."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "NEWSRAG_HOME": str(home),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    env.update({f"NEWSRAG_{k.upper()}": v for k, v in settings.items()})
-    return env
+    named = {f"NEWSRAG_{k.upper()}": v for k, v in settings.items()}
+    return child_env(NEWSRAG_HOME=str(home), **named)
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -33,7 +33,7 @@ from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
 from tests._http import QuietHandler, http_server
-from tests._processes import free_port
+from tests._processes import child_env, free_port, python_child
 from tests.chroma_server import chroma_binary, chroma_process
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,20 +142,11 @@ def test_kill_9_at_random_points_then_rerun(tmp_path: Path, embeddings: MiniLMEm
     root = tmp_path / "stories"
     _corpus(root, n_articles)
     home = tmp_path / "home"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
     rng = random.Random(20240305)
     landed, finished, repaired_total, t_start = 0, 0, 0, time.perf_counter()
     log: list[dict[str, object]] = []
     for round_no in range(kills):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(home), str(root), "4"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
+        child = python_child(CHILD, str(home), str(root), "4", cwd=tmp_path)
         try:
             lines = _Lines(child.stdout)
             repaired = lines.wait_for("REPAIRED", 180)
@@ -437,10 +428,9 @@ FILL = (
 def test_store_on_a_read_only_disk(tmp_path: Path) -> None:
     with _tmpfs(tmp_path / "disk") as disk:
         home = disk / "home"
-        env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
         subprocess.run(
             [sys.executable, "-c", FILL, str(home), str(_samples(tmp_path / "in"))],
-            env=env,
+            env=child_env(),
             check=True,
             capture_output=True,
             timeout=300,
