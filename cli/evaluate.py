@@ -249,7 +249,3 @@ def report_command(
 def register(app: typer.Typer) -> None:
     """Add the ``eval`` group to the ``newsrag`` app."""
     app.add_typer(eval_app, name="eval")
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m cli.evaluate` for debugging
-    eval_app(sys.argv[1:])

@@ -7,7 +7,6 @@ Exit codes: 0 all went well; 1 some inputs failed (the rest were stored) or the 
 from __future__ import annotations
 
 import json
-import sys
 from contextlib import closing
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -209,9 +208,3 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
     app.command("stats")(stats_command)
     app.command("delete")(delete_command)
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m cli.ingest` for debugging
-    standalone = typer.Typer(pretty_exceptions_enable=False)
-    register(standalone)
-    standalone(sys.argv[1:])
