@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import closing
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import (
-    ChromaOpt,
-    CollectionOpt,
-    HomeOpt,
-    JsonOpt,
-    open_store,
-    reported_errors,
-    settings_from,
-)
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
 from cli.watches import digest_folder, open_state, watch_retriever
 
 if TYPE_CHECKING:
@@ -130,7 +121,7 @@ def poll_command(
     extra: dict[str, Any] = {"ingest.allow_private_urls": True} if allow_private_urls else {}
     settings = settings_from(home, collection, chroma_url, **extra)
     failed = False
-    with open_state(settings) as state, closing(open_store(settings)) as store, reported_errors(as_json):
+    with open_state(settings) as state, store_session(settings, as_json) as store:
         poller = FeedPoller(store, state, IngestOptions.from_settings(settings))
         try:
             while True:

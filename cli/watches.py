@@ -8,22 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli._options import (
-    ChromaOpt,
-    CollectionOpt,
-    HomeOpt,
-    JsonOpt,
-    open_store,
-    reported_errors,
-    settings_from,
-)
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
 
 if TYPE_CHECKING:
     from ingest.feedstate import FeedState
@@ -156,7 +147,7 @@ def digest_command(
 
     start = _since(since) if since else None
     settings = settings_from(home, collection, chroma_url)
-    with open_state(settings) as state, closing(open_store(settings)) as store, reported_errors(as_json):
+    with open_state(settings) as state, store_session(settings, as_json) as store:
         watch = state.watch(name)
         if watch is None:
             typer.echo(f"error: no watch named {name!r} (see `newsrag watches list`)", err=True)
