@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import statistics
 import sys
@@ -35,16 +34,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-for _name, _value in (
-    ("HF_HUB_OFFLINE", "1"),
-    ("TRANSFORMERS_OFFLINE", "1"),
-    ("ANONYMIZED_TELEMETRY", "False"),
-    ("TOKENIZERS_PARALLELISM", "false"),
-):
-    os.environ.setdefault(_name, _value)
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from cli._env import set_env_defaults  # noqa: E402
+
+set_env_defaults()
 
 from eval.metrics import hit_at_k, mrr_at_k  # noqa: E402
 from eval.tutorial import load_jsonl, tutorial_store  # noqa: E402

@@ -21,6 +21,7 @@ from typing import Any
 
 from bench import _data
 from bench._measure import REPO, self_peak_rss_mb
+from cli._env import set_env_defaults
 
 log = logging.getLogger("bench")
 
@@ -259,14 +260,7 @@ class Bench:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    for name, value in (
-        ("HF_HUB_OFFLINE", "1"),
-        ("TRANSFORMERS_OFFLINE", "1"),
-        ("ANONYMIZED_TELEMETRY", "False"),
-        ("GRADIO_ANALYTICS_ENABLED", "False"),
-        ("TOKENIZERS_PARALLELISM", "false"),
-    ):
-        os.environ.setdefault(name, value)
+    set_env_defaults()
     args = parse_args(argv)
     if args.render:
         from bench.report import markdown, targets

@@ -17,22 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-for _name, _value in (
-    ("HF_HUB_OFFLINE", "1"),
-    ("TRANSFORMERS_OFFLINE", "1"),
-    ("ANONYMIZED_TELEMETRY", "False"),
-    ("TOKENIZERS_PARALLELISM", "false"),
-):
-    os.environ.setdefault(_name, _value)
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from cli._env import set_env_defaults  # noqa: E402
+
+set_env_defaults()
 
 from ingest.watches import score_articles  # noqa: E402
 from rag import HybridRetriever, NewsStore, Settings  # noqa: E402

@@ -3,20 +3,13 @@ harness (``eval``). Each command group lives in its own module and registers its
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from cli import ask, chat, check, evaluate, feeds, ingest, mcp, serve, watches
+from cli._env import set_env_defaults
 
-for _name, _value in (
-    ("HF_HUB_OFFLINE", "1"),
-    ("TRANSFORMERS_OFFLINE", "1"),
-    ("ANONYMIZED_TELEMETRY", "False"),
-    ("GRADIO_ANALYTICS_ENABLED", "False"),
-    ("TOKENIZERS_PARALLELISM", "false"),
-):
-    os.environ.setdefault(_name, _value)
+set_env_defaults()
+
 
 app = typer.Typer(
     name="newsrag",

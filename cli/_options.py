@@ -138,3 +138,15 @@ def reported_errors(as_json: bool) -> Iterator[None]:
             typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+
+
+@contextmanager
+def store_session(settings: Settings, as_json: bool) -> Iterator[NewsStore]:
+    """The settings' store for the length of a ``with`` block: errors inside are reported as
+    :func:`reported_errors` reports them, and the store is closed after."""
+    store = open_store(settings)
+    try:
+        with reported_errors(as_json):
+            yield store
+    finally:
+        store.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import closing
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -31,16 +32,20 @@ def _meta(p: Passage) -> str:
     return ", ".join(x for x in (p.source, p.published.isoformat() if p.published else "") if x)
 
 
+def print_source(head: str, p: Passage, quote: str) -> None:
+    """One cited passage: ``head``, its title, source and date; the quote; its URL."""
+    typer.echo(f"{head}{p.title or '(untitled)'}" + (f" ({_meta(p)})" if _meta(p) else ""))
+    typer.echo(f'    "{quote}"')
+    if p.url:
+        typer.echo(f"    {p.url}")
+
+
 def _print_answer(answer: Answer) -> None:
     typer.echo(answer.text)
     if answer.citations:
         typer.echo("\nSources:")
         for c in answer.citations:
-            p = c.passage
-            typer.echo(f"[{c.n}] {p.title or '(untitled)'}" + (f" ({_meta(p)})" if _meta(p) else ""))
-            typer.echo(f'    "{c.quote}"')
-            if p.url:
-                typer.echo(f"    {p.url}")
+            print_source(f"[{c.n}] ", c.passage, c.quote)
     why = {fix.claim: fix.reason for fix in answer.corrections}
     rewritten = [fix for fix in answer.corrections if fix.action == "rewritten"]
     if rewritten:
@@ -90,28 +95,24 @@ def ask_command(
 
     extra = {"llm.model": model, "llm.base_url": base_url, "retrieval.k": k}
     settings = settings_from(home, collection, chroma_url, **extra)
-    rag = NewsRAG(settings)
     final: Answer | None = None
-    try:
-        with reported_errors(as_json):
-            try:
-                for event in rag.stream(
-                    question,
-                    as_of=parse_date(as_of, "--as-of"),
-                    since=parse_date(since, "--since"),
-                    until=parse_date(until, "--until"),
-                    sources=source,
-                    backend=backend,
-                ):
-                    if isinstance(event, Answer):
-                        final = event
-                    elif stream:
-                        sys.stderr.write(event)
-                        sys.stderr.flush()
-            except LLMUnavailableWithSources as exc:
-                _fail_with_sources(exc, as_json)
-    finally:
-        rag.close()
+    with closing(NewsRAG(settings)) as rag, reported_errors(as_json):
+        try:
+            for event in rag.stream(
+                question,
+                as_of=parse_date(as_of, "--as-of"),
+                since=parse_date(since, "--since"),
+                until=parse_date(until, "--until"),
+                sources=source,
+                backend=backend,
+            ):
+                if isinstance(event, Answer):
+                    final = event
+                elif stream:
+                    sys.stderr.write(event)
+                    sys.stderr.flush()
+        except LLMUnavailableWithSources as exc:
+            _fail_with_sources(exc, as_json)
     if stream:
         sys.stderr.write("\n")
     assert final is not None

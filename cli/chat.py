@@ -7,7 +7,6 @@ Exit codes: 0 stopped with Ctrl+C; 1 the server could not start (port taken, sto
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -79,9 +78,3 @@ def _where(home: Path, chroma_url: str | None) -> str:
 def register(app: typer.Typer) -> None:
     """Add ``chat`` to the ``newsrag`` app."""
     app.command("chat")(chat_command)
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m cli.chat` for debugging
-    standalone = typer.Typer(pretty_exceptions_enable=False)
-    register(standalone)
-    standalone(sys.argv[1:])

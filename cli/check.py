@@ -8,6 +8,7 @@ Exit codes: 0 checked (whatever the verdict); 1 the store failed or the article 
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +23,7 @@ from cli._options import (
     reported_errors,
     settings_from,
 )
+from cli.ask import print_source
 
 if TYPE_CHECKING:
     from rag import ClaimCheck
@@ -35,12 +37,7 @@ def _print_check(result: ClaimCheck) -> None:
     if result.corrected:
         typer.echo(f"The passage supports: {result.corrected}")
     for e in result.evidence:
-        p = e.passage
-        meta = ", ".join(x for x in (p.source, p.published.isoformat() if p.published else "") if x)
-        typer.echo(f"\n{p.title or '(untitled)'}" + (f" ({meta})" if meta else ""))
-        typer.echo(f'    "{e.quote}"')
-        if p.url:
-            typer.echo(f"    {p.url}")
+        print_source("\n", e.passage, e.quote)
 
 
 def check_command(
@@ -60,12 +57,8 @@ def check_command(
     from rag import NewsRAG
 
     when = parse_date(as_of, "--as-of")
-    rag = NewsRAG(settings_from(home, collection, chroma_url))
-    try:
-        with reported_errors(as_json):
-            result = rag.check(claim, article_id=article, as_of=when)
-    finally:
-        rag.close()
+    with closing(NewsRAG(settings_from(home, collection, chroma_url))) as rag, reported_errors(as_json):
+        result = rag.check(claim, article_id=article, as_of=when)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -99,19 +92,13 @@ def eval_claims_command(
     todo, results = list(items), []
     for path in corpus:
         settings: Settings = base.with_overrides({"collection": corpus_collection(path, base)})
-        rag = NewsRAG(settings)
-        try:
+        with closing(NewsRAG(settings)) as rag, reported_errors(as_json):
             ingest_corpus(path, rag.store, settings)
             known = rag.store.articles()
             aliases = {a for info in known.values() for a in info.aliases}
             mine = [c for c in todo if c.article_id in known or c.article_id in aliases]
             results.append(score_claims(mine, rag))
             todo = [c for c in todo if c not in mine]
-        except NewsragError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from exc
-        finally:
-            rag.close()
     report = summarize_claims(
         [r for res in results for r in res["rows"]],
         skipped=[c.id for c in todo] + [s for res in results for s in res["skipped"]],

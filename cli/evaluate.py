@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli._options import BackendOpt
+from cli._options import BackendOpt, settings_from
 
 if TYPE_CHECKING:
     from eval.harness import EvalRun
@@ -50,25 +50,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
-
-
-def _base_settings(home: Path | None, chroma_url: str | None, collection: str | None) -> Any:
-    from pydantic import ValidationError
-
-    from rag import Settings
-
-    overrides: dict[str, Any] = {}
-    if home is not None:
-        overrides["home"] = home
-    if chroma_url is not None:
-        overrides["chroma_url"] = chroma_url
-    if collection is not None:
-        overrides["collection"] = collection
-    try:
-        base = Settings()
-        return base.with_overrides(overrides) if overrides else base
-    except (ValidationError, KeyError) as exc:
-        raise _fail(f"invalid settings: {exc}", 2) from exc
 
 
 def _print_summary(run: EvalRun) -> None:
@@ -180,7 +161,7 @@ def run_command(
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    settings = _base_settings(home, chroma_url, collection)
+    settings = settings_from(home, collection, chroma_url)
     try:
         options = EvalOptions(
             config=config,
@@ -266,7 +247,3 @@ def report_command(
 def register(app: typer.Typer) -> None:
     """Add the ``eval`` group to the ``newsrag`` app."""
     app.add_typer(eval_app, name="eval")
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m cli.evaluate` for debugging
-    eval_app(sys.argv[1:])

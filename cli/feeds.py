@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, open_store, settings_from
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
 from cli.watches import digest_folder, open_state, watch_retriever
 
 if TYPE_CHECKING:
@@ -52,14 +52,12 @@ def add_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--every") from exc
     settings = settings_from(home, collection, None)
-    state = open_state(settings)
-    try:
-        new = add_feed(state, url, seconds, on_removed)
-    except InputError as exc:
-        typer.echo(f"error: {exc.input}: {exc.reason}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        state.close()
+    with open_state(settings) as state:
+        try:
+            new = add_feed(state, url, seconds, on_removed)
+        except InputError as exc:
+            typer.echo(f"error: {exc.input}: {exc.reason}", err=True)
+            raise typer.Exit(2) from exc
     typer.echo(
         f"{'added' if new else 'updated'} {url.strip()}: every {every}, items that leave it: {on_removed}"
     )
@@ -68,11 +66,8 @@ def add_command(
 @feeds_app.command("list")
 def list_command(as_json: JsonOpt = False, home: HomeOpt = None, collection: CollectionOpt = None) -> None:
     """The feeds, their schedules and how their last polls went."""
-    state = open_state(settings_from(home, collection, None))
-    try:
+    with open_state(settings_from(home, collection, None)) as state:
         feeds = state.feeds()
-    finally:
-        state.close()
     if as_json:
         typer.echo(json.dumps([f.to_dict() for f in feeds], ensure_ascii=False))
         return
@@ -94,11 +89,8 @@ def remove_command(
     collection: CollectionOpt = None,
 ) -> None:
     """Stop polling a feed (its articles stay; `newsrag delete` removes articles)."""
-    state = open_state(settings_from(home, collection, None))
-    try:
+    with open_state(settings_from(home, collection, None)) as state:
         gone = state.remove_feed(url.strip())
-    finally:
-        state.close()
     if not gone:
         typer.echo(f"error: no feed {url!r} (see `newsrag feeds list`)", err=True)
         raise typer.Exit(1)
@@ -125,29 +117,21 @@ def poll_command(
     """Poll the feeds that are due: new and changed items are ingested, watches make their digests."""
     from ingest.feeds import FeedPoller
     from ingest.pipeline import IngestOptions
-    from rag import NewsragError
 
     extra: dict[str, Any] = {"ingest.allow_private_urls": True} if allow_private_urls else {}
     settings = settings_from(home, collection, chroma_url, **extra)
-    state = open_state(settings)
-    store = open_store(settings)
-    poller = FeedPoller(store, state, IngestOptions.from_settings(settings))
     failed = False
-    try:
-        while True:
-            failed = _round(poller, settings, everything, progress, as_json, idle_report=once) or failed
-            if once:
-                break
-            _sleep_until_due(poller)
-            everything = False
-    except KeyboardInterrupt:
-        pass
-    except NewsragError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
-        state.close()
+    with open_state(settings) as state, store_session(settings, as_json) as store:
+        poller = FeedPoller(store, state, IngestOptions.from_settings(settings))
+        try:
+            while True:
+                failed = _round(poller, settings, everything, progress, as_json, idle_report=once) or failed
+                if once:
+                    break
+                _sleep_until_due(poller)
+                everything = False
+        except KeyboardInterrupt:
+            pass
     raise typer.Exit(1 if failed else 0)
 
 

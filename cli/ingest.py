@@ -7,12 +7,11 @@ Exit codes: 0 all went well; 1 some inputs failed (the rest were stored) or the 
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, open_store, settings_from
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
 
 if TYPE_CHECKING:
     from ingest import IngestReport
@@ -52,7 +51,6 @@ def ingest_command(
     inputs = [*(inputs or []), *([str(SAMPLES)] if samples else [])]
     if not inputs:
         raise typer.BadParameter("name files, folders or URLs to add, or --samples", param_hint="INPUTS")
-    from rag import NewsragError
 
     try:
         fields = parse_field_map(field or [])
@@ -63,15 +61,11 @@ def ingest_command(
         extra["ingest.allow_private_urls"] = True
     settings = settings_from(home, collection, chroma_url, **extra)
     options = IngestOptions.from_settings(settings, prune=prune, fields=fields)
-    store = open_store(settings)
-    try:
-        with _ProgressBar(enabled=progress, total=count_inputs(inputs, settings.ingest.max_file_mb)) as bar:
-            report = ingest(inputs, store, options=options, progress=bar.update)
-    except NewsragError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
+    with (
+        store_session(settings, as_json) as store,  # entered first: counting the inputs may fail too
+        _ProgressBar(enabled=progress, total=count_inputs(inputs, settings.ingest.max_file_mb)) as bar,
+    ):
+        report = ingest(inputs, store, options=options, progress=bar.update)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -152,16 +146,8 @@ def stats_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """What the collection holds: articles, chunks, sources, date range."""
-    from rag import StoreError
-
-    store = open_store(settings_from(home, collection, chroma_url))
-    try:
+    with store_session(settings_from(home, collection, chroma_url), as_json) as store:
         stats = store.stats()
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
     first = stats.first_published.isoformat() if stats.first_published else None
     last = stats.last_published.isoformat() if stats.last_published else None
     if as_json:
@@ -190,18 +176,10 @@ def delete_command(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Remove articles and their chunks. Exit 1 if some ids were not found."""
-    from rag import StoreError
-
-    store = open_store(settings_from(home, collection, chroma_url))
-    try:
+    with store_session(settings_from(home, collection, chroma_url), as_json) as store:
         known = store.articles(refresh=True)
         missing = [i for i in ids if i not in known]
         deleted = store.delete_articles([i for i in ids if i in known])
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps({"deleted": deleted, "not_found": missing}, ensure_ascii=False))
     else:
@@ -216,9 +194,3 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
     app.command("stats")(stats_command)
     app.command("delete")(delete_command)
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m cli.ingest` for debugging
-    standalone = typer.Typer(pretty_exceptions_enable=False)
-    register(standalone)
-    standalone(sys.argv[1:])

@@ -8,8 +8,6 @@ from ``NEWSRAG_API_KEYS``; browsers with the chat's login. Exit codes: 0 stopped
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from cli._options import (
@@ -77,9 +75,3 @@ def serve_command(
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the ``newsrag`` app."""
     app.command("serve")(serve_command)
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m cli.serve` for debugging
-    standalone = typer.Typer(pretty_exceptions_enable=False)
-    register(standalone)
-    standalone(sys.argv[1:])

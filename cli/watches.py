@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, open_store, settings_from
+from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
 
 if TYPE_CHECKING:
     from ingest.feedstate import FeedState
@@ -83,22 +83,16 @@ def add_command(
     if not topic.strip():
         typer.echo("error: the topic is empty", err=True)
         raise typer.Exit(2)
-    state = open_state(settings_from(home, collection, None))
-    try:
+    with open_state(settings_from(home, collection, None)) as state:
         new = state.add_watch(name, topic.strip(), webhook or "", time.time())
-    finally:
-        state.close()
     typer.echo(f"{'added' if new else 'updated'} watch {name}: {topic.strip()}")
 
 
 @watches_app.command("list")
 def list_command(as_json: JsonOpt = False, home: HomeOpt = None, collection: CollectionOpt = None) -> None:
     """The saved watches."""
-    state = open_state(settings_from(home, collection, None))
-    try:
+    with open_state(settings_from(home, collection, None)) as state:
         watches = state.watches()
-    finally:
-        state.close()
     if as_json:
         rows = [
             {
@@ -124,11 +118,8 @@ def remove_command(
     collection: CollectionOpt = None,
 ) -> None:
     """Forget a watch and its kept digests (files already written stay)."""
-    state = open_state(settings_from(home, collection, None))
-    try:
+    with open_state(settings_from(home, collection, None)) as state:
         gone = state.remove_watch(name)
-    finally:
-        state.close()
     if not gone:
         typer.echo(f"error: no watch named {name!r}", err=True)
         raise typer.Exit(1)
@@ -153,13 +144,10 @@ def digest_command(
     the last one made."""
     from ingest import IngestOptions
     from ingest.watches import Digest, deliver, make_digest, write_digest
-    from rag import NewsragError
 
     start = _since(since) if since else None
     settings = settings_from(home, collection, chroma_url)
-    state = open_state(settings)
-    store = open_store(settings)
-    try:
+    with open_state(settings) as state, store_session(settings, as_json) as store:
         watch = state.watch(name)
         if watch is None:
             typer.echo(f"error: no watch named {name!r} (see `newsrag watches list`)", err=True)
@@ -175,12 +163,6 @@ def digest_command(
             error = deliver(state, retriever, watch, digest_folder(settings), fetch, now).webhook_error
             kept = state.last_digest(name)
             digest = Digest.from_dict(kept) if kept else Digest(name, watch.topic, watch.last_digest, now)
-    except NewsragError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
-        state.close()
     _show(digest, as_json)
     if error:
         typer.echo(f"error: {error}", err=True)

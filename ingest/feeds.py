@@ -21,7 +21,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ingest.feedstate import FeedRow, FeedState, ItemRow
@@ -84,18 +84,10 @@ class PollResult:
     arrived: list[str] = field(default_factory=list)  # article ids added or changed
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as JSON-ready values."""
-        return {
-            "url": self.url,
-            "status": self.status,
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "pruned": self.pruned,
-            "error": self.error,
-            "failed": [{"input": f.input, "reason": f.reason} for f in self.failed],
-            "chunks_added": self.chunks_added,
-        }
+        """The result as JSON-ready values (without ``arrived``)."""
+        values = asdict(self)
+        del values["arrived"]
+        return values
 
 
 def add_feed(

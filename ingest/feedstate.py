@@ -96,7 +96,8 @@ class WatchRow:
 
 
 class FeedState:
-    """The state file (created on first use); one connection, closed by :meth:`close`."""
+    """The state file (created on first use); one connection, closed by :meth:`close` or at the end
+    of a ``with`` block."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -245,3 +246,9 @@ class FeedState:
     def close(self) -> None:
         """Close the file."""
         self._db.close()
+
+    def __enter__(self) -> FeedState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = ["Failure", "IngestReport", "Progress"]
@@ -51,16 +51,7 @@ class IngestReport:
         return not self.failed
 
     def to_dict(self) -> dict[str, Any]:
-        """The summary as plain JSON-ready values (``newsrag ingest --json``)."""
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "duplicates": self.duplicates,
-            "pruned": self.pruned,
-            "repaired": self.repaired,
-            "failed": [{"input": f.input, "reason": f.reason} for f in self.failed],
-            "chunks_added": self.chunks_added,
-            "seconds": round(self.seconds, 3),
-            "duplicate_of": dict(self.duplicate_of),
-        }
+        """The summary as plain JSON-ready values (``newsrag ingest --json``; without ``article_ids``)."""
+        values = asdict(self)
+        del values["article_ids"]
+        return {**values, "seconds": round(self.seconds, 3)}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,14 +78,7 @@ class DigestItem:
 
     def to_dict(self) -> dict[str, Any]:
         """The bullet as JSON-ready values."""
-        return {
-            "summary": self.summary,
-            "article_id": self.article_id,
-            "title": self.title,
-            "published": self.published,
-            "source": self.source,
-            "url": self.url,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

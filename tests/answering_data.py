@@ -6,7 +6,6 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,13 @@ from langchain_core.messages import AIMessage
 
 from rag.embeddings import MiniLMEmbeddings
 from rag.store import NewsStore
+from tests._http import QuietHandler, http_server
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 MIA_ID = "articles/mia-2023-11-21-stoltenberg-skopje.txt"
 STOLTENBERG_Q = "What did Stoltenberg say about Balkan destabilization?"
+NO_THREAT = "NATO sees no imminent military threat from Russia against any ally or the region"
 
 # An unrelated article that carries a prompt injection, closing the sources block on purpose.
 INJECTION = """Bakery in Ohrid wins national bread award
@@ -69,10 +70,7 @@ def openai_server(replies: list[str]) -> Iterator[tuple[str, list[dict[str, Any]
     received: list[dict[str, Any]] = []
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with lock:
@@ -110,17 +108,7 @@ def openai_server(replies: list[str]) -> Iterator[tuple[str, list[dict[str, Any]
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             }
             data = json.dumps(out).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_body(200, data, "application/json")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as url:
+        yield f"{url}/v1", received

@@ -3,34 +3,20 @@ integration tests."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from tests._processes import REPO, child_env, free_port, running
 
-from tests.chroma_server import free_port
-
-REPO = Path(__file__).resolve().parents[1]
+__all__ = ["REPO", "chat_app", "listening_addresses", "newsrag_env"]
 
 
 def newsrag_env(home: Path, **settings: str) -> dict[str, str]:
     """The environment of a newsrag child process: offline, its own home, ``NEWSRAG_*`` settings."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "NEWSRAG_HOME": str(home),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    env.update({f"NEWSRAG_{k.upper()}": v for k, v in settings.items()})
-    return env
+    named = {f"NEWSRAG_{k.upper()}": v for k, v in settings.items()}
+    return child_env(NEWSRAG_HOME=str(home), **named)
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -66,37 +52,10 @@ def chat_app(
 ) -> Iterator[tuple[str, int]]:
     """Start ``newsrag <command>`` with ``args`` and ``NEWSRAG_<settings>``; yield (URL, port); stop it."""
     port = free_port()
-    log_path = home.parent / f"{command}-{port}.log"
-    home.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from cli import main; main()", command, "--port", str(port), *args],
-        env=newsrag_env(home, **(settings or {})),
-        cwd=home.parent,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{url}/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"newsrag {command} did not start on {url}: {log_path.read_text()[-2000:]}"
-                )
-            time.sleep(0.5)
+    argv = [sys.executable, "-c", "from cli import main; main()", command, "--port", str(port), *args]
+    env = newsrag_env(home, **(settings or {}))
+    log = home.parent / f"{command}-{port}.log"
+    what = f"newsrag {command}"
+    with running(argv, ready=f"{url}/", log=log, what=what, timeout=timeout, env=env, cwd=home.parent):
         yield url, port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

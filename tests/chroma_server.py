@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests._processes import free_port, running
 
 
 def chroma_binary() -> str | None:
@@ -28,35 +19,21 @@ def chroma_binary() -> str | None:
 
 
 @contextmanager
-def chroma_server(path: Path) -> Iterator[str]:
-    """Start ``chroma run`` on loopback with its data in ``path``; yield its URL; stop it."""
+def chroma_process(path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """``chroma run`` on loopback ``port`` with its data in ``path``, ready; yield the process; stop it."""
     binary = chroma_binary()
     if binary is None:
         raise RuntimeError("the chroma CLI is not installed (pip install chromadb)")
+    argv = [binary, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)]
+    ready = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+    log = path.parent / f"chroma-{port}.log"
+    with running(argv, ready=ready, log=log, what="chroma run", timeout=60) as proc:
+        yield proc
+
+
+@contextmanager
+def chroma_server(path: Path) -> Iterator[str]:
+    """Start ``chroma run`` on a free loopback port with its data in ``path``; yield its URL; stop it."""
     port = free_port()
-    log = (path.parent / f"chroma-{port}.log").open("wb")
-    proc = subprocess.Popen(
-        [binary, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chroma run did not start on {url}; see {log.name}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with chroma_process(path, port):
+        yield f"http://127.0.0.1:{port}"

@@ -85,6 +85,16 @@ def corpus_1k(data_dir: Path, embeddings, tmp_path_factory: pytest.TempPathFacto
     s.close()
 
 
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, embeddings) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A store of the seed article among the other news inputs (``answering_data.news_inputs``)."""
+    from tests.answering_data import build_store, news_inputs
+
+    store = build_store(tmp_path_factory.getbasetemp(), "news", news_inputs(data_dir), embeddings)
+    yield store
+    store.close()
+
+
 @pytest.fixture
 def store(tmp_path: Path, embeddings) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A fresh embedded Chroma store in a temp dir."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests._http import QuietHandler, http_server
 
 MB = 1024 * 1024
 
@@ -197,38 +197,24 @@ def _feed(n: int) -> bytes:
     ).encode()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     feed = _feed(FEED_ITEMS)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(
-        self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8", **headers: str
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path.startswith("/forever/"):  # a new address every hop: never the same URL twice
             n = int(path.rsplit("/", 1)[1] or 0)
-            self._send(302, b"", Location=f"/forever/{n + 1}")
+            self.send_body(302, b"", Location=f"/forever/{n + 1}")
         elif path == "/to-file":
-            self._send(302, b"", Location="file:///etc/passwd")
+            self.send_body(302, b"", Location="file:///etc/passwd")
         elif path == "/feed.xml":
-            self._send(200, self.feed, "application/rss+xml")
+            self.send_body(200, self.feed, "application/rss+xml")
         elif path == "/scripts":
             scripts = "".join(f"<script>trackEverything('SCRIPT NOISE {i}')</script>" for i in range(300))
             iframes = "".join(f"<iframe src='/ad/{i}'>IFRAME NOISE</iframe>" for i in range(100))
-            self._send(200, SCRIPT_PAGE.format(town="Bexley", scripts=scripts, iframes=iframes).encode())
+            self.send_body(200, SCRIPT_PAGE.format(town="Bexley", scripts=scripts, iframes=iframes).encode())
         elif path == "/binary":
-            self._send(200, bytes(range(256)) * 64, "application/octet-stream")
+            self.send_body(200, bytes(range(256)) * 64, "application/octet-stream")
         elif path == "/endless":
             # Claims nothing about its length and sends more than any limit allows.
             self.send_response(200)
@@ -240,18 +226,11 @@ class _Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 pass
         else:
-            self._send(404, b"not here")
+            self.send_body(404, b"not here")
 
 
 @contextmanager
 def hostile_web() -> Iterator[str]:
     """A loopback server for the web cases; yields its base URL."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with http_server(_Handler) as url:
+        yield url

@@ -50,7 +50,7 @@ def app_with_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     api = NewsRAG(settings)
     ingest([SAMPLES], api.store)
     demo = create_app(api, settings)
-    from tests.chroma_server import free_port
+    from tests._processes import free_port
 
     fastapi_app, url, _ = launch(
         demo, settings, server_port=free_port(), prevent_thread_lock=True, quiet=True

@@ -27,6 +27,7 @@ from rag.store import NewsStore
 from tests.answering_data import (
     INJECTION,
     MIA_ID,
+    NO_THREAT,
     STOLTENBERG_Q,
     build_store,
     fake_llm,
@@ -35,15 +36,7 @@ from tests.answering_data import (
 
 pytestmark = pytest.mark.data
 
-NO_THREAT = "NATO sees no imminent military threat from Russia against any ally or the region"
 UNANSWERABLE = "What did the mayor of Lyon say about bicycle lanes?"
-
-
-@pytest.fixture(scope="module")
-def news(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
-    store = build_store(tmp_path_factory.getbasetemp(), "news", news_inputs(data_dir), embeddings)
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")

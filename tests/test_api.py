@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -23,17 +22,15 @@ from rag.errors import ConfigError, EmptyStoreError, ModelError
 from rag.records import Answer
 from rag.settings import Settings
 from rag.store import NewsStore
-from tests.answering_data import MIA_ID, STOLTENBERG_Q, build_store, fake_llm, news_inputs, openai_server
+from tests.answering_data import (
+    MIA_ID,
+    NO_THREAT,
+    STOLTENBERG_Q,
+    fake_llm,
+    openai_server,
+)
 
 REPO = Path(__file__).resolve().parents[1]
-NO_THREAT = "NATO sees no imminent military threat from Russia against any ally or the region"
-
-
-@pytest.fixture(scope="module")
-def news(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
-    store = build_store(tmp_path_factory.getbasetemp(), "news", news_inputs(data_dir), embeddings)
-    yield store
-    store.close()
 
 
 def _cli(news: NewsStore, *args: str) -> tuple[int, str, str]:

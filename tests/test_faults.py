@@ -17,12 +17,10 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ingest import IngestOptions, RawArticle, ingest, iter_input, make_article
@@ -34,7 +32,9 @@ from rag.errors import LLMUnavailableError, StoreError
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
-from tests.chroma_server import chroma_binary, free_port
+from tests._http import QuietHandler, http_server
+from tests._processes import child_env, free_port, python_child
+from tests.chroma_server import chroma_binary, chroma_process
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -142,20 +142,11 @@ def test_kill_9_at_random_points_then_rerun(tmp_path: Path, embeddings: MiniLMEm
     root = tmp_path / "stories"
     _corpus(root, n_articles)
     home = tmp_path / "home"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
     rng = random.Random(20240305)
     landed, finished, repaired_total, t_start = 0, 0, 0, time.perf_counter()
     log: list[dict[str, object]] = []
     for round_no in range(kills):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(home), str(root), "4"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
+        child = python_child(CHILD, str(home), str(root), "4", cwd=tmp_path)
         try:
             lines = _Lines(child.stdout)
             repaired = lines.wait_for("REPAIRED", 180)
@@ -261,39 +252,6 @@ def test_kill_9_at_random_points_then_rerun(tmp_path: Path, embeddings: MiniLMEm
 # ---- the Chroma server stopped or hung -----------------------------------------------------------
 
 
-@contextmanager
-def _chroma(path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    binary = chroma_binary()
-    assert binary is not None
-    log = (path.parent / f"chroma-{port}.log").open("ab")
-    proc = subprocess.Popen(
-        [binary, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.2)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGCONT)
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
-
-
 def _wait_stopped(pid: int, timeout: float = 10.0) -> None:
     """Until every thread of ``pid`` is stopped (a busy machine may take a moment to deliver it)."""
     deadline = time.monotonic() + timeout
@@ -319,7 +277,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
     settings = Settings(
         home=tmp_path / "home", chroma_url=url, collection="faults", llm=LLMSettings(backend="extractive")
     )
-    with _chroma(data, port):
+    with chroma_process(data, port):
         store = NewsStore(
             settings.home, collection="faults", chroma_url=url, embeddings=embeddings, timeout_seconds=3.0
         )
@@ -335,7 +293,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
 
     # Killed while questions are in flight: each one is answered or fails with a StoreError.
     outcomes: list[str] = []
-    with _chroma(data, port) as proc:
+    with chroma_process(data, port) as proc:
         assert not rag.ask(QUESTION).abstained, "answers again once the server is back"
         stop = threading.Event()
 
@@ -365,7 +323,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
     assert all(o in ("ok", "store-error") for o in outcomes), sorted(set(outcomes))
 
     # Hung (SIGSTOP): a query times out with a StoreError instead of waiting for ever.
-    with _chroma(data, port) as proc:
+    with chroma_process(data, port) as proc:
         rag.ask(QUESTION)
         os.kill(proc.pid, signal.SIGSTOP)
         _wait_stopped(proc.pid)
@@ -382,34 +340,20 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
 # ---- the LLM server unreachable or slow ------------------------------------------------------------
 
 
-class _SlowLLM(BaseHTTPRequestHandler):
+class _SlowLLM(QuietHandler):
     delay = 5.0
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_POST(self) -> None:
         time.sleep(self.delay)
         body = b'{"error": "too late"}'
-        try:
-            self.send_response(500)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass
+        with suppress(OSError):
+            self.send_body(500, body, "application/json")
 
 
 @contextmanager
 def _slow_llm() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlowLLM)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with http_server(_SlowLLM) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture
@@ -484,10 +428,9 @@ FILL = (
 def test_store_on_a_read_only_disk(tmp_path: Path) -> None:
     with _tmpfs(tmp_path / "disk") as disk:
         home = disk / "home"
-        env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
         subprocess.run(
             [sys.executable, "-c", FILL, str(home), str(_samples(tmp_path / "in"))],
-            env=env,
+            env=child_env(),
             check=True,
             capture_output=True,
             timeout=300,

@@ -9,17 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from cli import app
+from tests._cli import run_cli
 from tests.feed_server import STORIES, FeedServer, item
-
-runner = CliRunner()
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -28,7 +20,7 @@ def where(tmp_path: Path) -> list[str]:
 
 
 def _poll(where: list[str], *extra: str) -> dict[str, dict[str, Any]]:
-    code, out, err = _run(
+    code, out, err = run_cli(
         "feeds", "poll", "--once", "--json", "--no-progress", "--allow-private-urls", *extra, *where
     )
     assert code == 0, (out, err)
@@ -54,9 +46,9 @@ def test_feeds_poll_keep_prune_watch_digest_and_304(where: list[str], tmp_path: 
             item("k-chess", "chess", text=_other_chess()),
         ]
         pruned, kept = server.url("/pruned.xml"), server.url("/kept.xml")
-        assert _run("feeds", "add", pruned, "--every", "1h", "--on-removed", "prune", *where)[0] == 0
-        assert _run("feeds", "add", kept, "--on-removed", "keep", *where)[0] == 0
-        code, out, _ = _run("feeds", "list", "--json", *where)
+        assert run_cli("feeds", "add", pruned, "--every", "1h", "--on-removed", "prune", *where)[0] == 0
+        assert run_cli("feeds", "add", kept, "--on-removed", "keep", *where)[0] == 0
+        code, out, _ = run_cli("feeds", "list", "--json", *where)
         assert code == 0 and [(f["url"], f["on_removed"]) for f in json.loads(out)] == [
             (pruned, "prune"),
             (kept, "keep"),
@@ -70,7 +62,7 @@ def test_feeds_poll_keep_prune_watch_digest_and_304(where: list[str], tmp_path: 
         before = _stored(where)
         assert len(before) == 4
         hook = server.url("/hook")
-        assert _run("watches", "add", "trams", "the new tram line", "--webhook", hook, *where)[0] == 0
+        assert run_cli("watches", "add", "trams", "the new tram line", "--webhook", hook, *where)[0] == 0
 
         # Both feeds gain the tram story and drop their chess item; the orchard story is corrected.
         corrected = STORIES["orchard"][1] + " An earlier version misstated the start of the season."
@@ -89,7 +81,7 @@ def test_feeds_poll_keep_prune_watch_digest_and_304(where: list[str], tmp_path: 
         (tram_id,) = new
         assert len(before & after) == 3  # the kept feed's chess article is still there
 
-        code, out, err = _run("watches", "digest", "trams", "--json", *where)
+        code, out, err = run_cli("watches", "digest", "trams", "--json", *where)
         assert code == 0, err
         digest = json.loads(out)
         assert digest["name"] == "trams" and digest["since"]
@@ -113,12 +105,12 @@ def test_feeds_poll_keep_prune_watch_digest_and_304(where: list[str], tmp_path: 
         assert server.not_modified == 2
         assert _stored(where) == after
 
-        code, out, _ = _run("watches", "list", *where)
+        code, out, _ = run_cli("watches", "list", *where)
         assert code == 0 and "trams: the new tram line" in out
-        assert _run("watches", "remove", "trams", *where)[0] == 0
-        assert _run("watches", "remove", "trams", *where)[0] == 1
-        assert _run("feeds", "remove", kept, *where)[0] == 0
-        code, out, _ = _run("feeds", "list", "--json", *where)
+        assert run_cli("watches", "remove", "trams", *where)[0] == 0
+        assert run_cli("watches", "remove", "trams", *where)[0] == 1
+        assert run_cli("feeds", "remove", kept, *where)[0] == 0
+        code, out, _ = run_cli("feeds", "list", "--json", *where)
         assert [f["url"] for f in json.loads(out)] == [pruned]
 
 
@@ -136,15 +128,15 @@ def _other_chess() -> str:
 
 
 def test_bad_feed_urls_and_names_are_usage_errors(where: list[str]) -> None:
-    code, _, err = _run("feeds", "add", "http://[::1", *where)
+    code, _, err = run_cli("feeds", "add", "http://[::1", *where)
     assert code == 2 and "not a valid URL" in err
-    code, _, err = _run("feeds", "add", "ftp://example.com/feed", *where)
+    code, _, err = run_cli("feeds", "add", "ftp://example.com/feed", *where)
     assert code == 2 and "http" in err
-    code, _, err = _run("feeds", "add", "https://example.com/feed", "--every", "soon", *where)
+    code, _, err = run_cli("feeds", "add", "https://example.com/feed", "--every", "soon", *where)
     assert code == 2 and "duration" in err
-    code, _, err = _run("feeds", "add", "https://example.com/feed", "--on-removed", "burn", *where)
+    code, _, err = run_cli("feeds", "add", "https://example.com/feed", "--on-removed", "burn", *where)
     assert code == 2 and "keep or prune" in err
-    code, _, err = _run("watches", "add", "../up", "topic", *where)
+    code, _, err = run_cli("watches", "add", "../up", "topic", *where)
     assert code == 2 and "watch name" in err
-    code, _, err = _run("watches", "digest", "nobody", *where)
+    code, _, err = run_cli("watches", "digest", "nobody", *where)
     assert code == 1 and "no watch named" in err

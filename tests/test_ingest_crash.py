@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -14,8 +12,7 @@ import pytest
 
 from ingest import ingest
 from rag.store import NewsStore
-
-REPO = Path(__file__).resolve().parents[1]
+from tests._processes import REPO, python_child
 
 # Runs the real ingest in a child process; once the second batch's chunks are in Chroma (and the
 # articles are still marked pending), it says so and waits to be killed.
@@ -64,16 +61,7 @@ def test_kill_9_mid_ingest_then_rerun(tmp_path: Path, embeddings: object) -> Non
     root = tmp_path / "stories"
     _corpus(root, 30)
     home = tmp_path / "home"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(home), str(root)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=REPO,
-        start_new_session=True,
-    )
+    child = python_child(CHILD, str(home), str(root), cwd=REPO)
     try:
         assert child.stdout is not None
         deadline = time.monotonic() + 300

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from ingest import FetchOptions, IngestOptions, canonical_url, ingest
 from ingest.web import fetch, iter_url
 from rag.errors import InputError
 from rag.store import NewsStore
+from tests._http import QuietHandler, http_server
 
 PAGE = """<html><head><title>Harbour reopens | Port News</title>
 <link rel="canonical" href="{base}/news/harbour">
@@ -39,45 +38,28 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 </channel></rss>"""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(
-        self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8", **headers: str
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         path = self.path.split("?")[0]
         if path == "/news/harbour":
-            self._send(200, PAGE.format(base=base).encode())
+            self.send_body(200, PAGE.format(base=base).encode())
         elif path == "/feed.xml":
-            self._send(200, FEED.format(base=base, long=LONG).encode(), "application/rss+xml")
+            self.send_body(200, FEED.format(base=base, long=LONG).encode(), "application/rss+xml")
         elif path == "/loop":
-            self._send(302, b"", Location="/loop")
+            self.send_body(302, b"", Location="/loop")
         elif path == "/hop":
-            self._send(301, b"", Location="/news/harbour")
+            self.send_body(301, b"", Location="/news/harbour")
         elif path == "/huge":
-            self._send(200, b"<html><body><p>" + b"x" * 300_000 + b"</p></body></html>")
+            self.send_body(200, b"<html><body><p>" + b"x" * 300_000 + b"</p></body></html>")
         else:
-            self._send(404, b"not here")
+            self.send_body(404, b"not here")
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with http_server(_Handler) as url:
+        yield url
 
 
 LOCAL = FetchOptions(allow_private=True, timeout_seconds=5)

@@ -13,14 +13,11 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -30,6 +27,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from rag import _gguf
 from rag.errors import ConfigError, LLMUnavailableError, ModelError
 from rag.llm import MODELS, ChatLlamaCpp, GGUFSpec, build_chat_model, local_llm_available, resolve_gguf
+from tests._http import QuietHandler, http_server
+from tests._processes import free_port, running
 
 # ---------------------------------------------------------------- assembly, with small fake part packages
 
@@ -192,14 +191,8 @@ def test_resolve_gguf_paths_and_unknown_names(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- openai backend: failures
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_unreachable_server_raises_llm_unavailable_naming_the_url() -> None:
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     llm = build_chat_model("openai", base_url=url, openai_model="m", timeout=5, max_retries=0)
     with pytest.raises(LLMUnavailableError, match="cannot reach the LLM server at " + url):
         llm.invoke("hello")
@@ -214,7 +207,7 @@ async def _ainvoke(llm: BaseChatModel) -> None:
 def test_unreachable_server_raises_llm_unavailable_on_the_async_path() -> None:
     import asyncio
 
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     llm = build_chat_model("openai", base_url=url, openai_model="m", timeout=5, max_retries=0)
     with pytest.raises(LLMUnavailableError, match=url):
         asyncio.run(_ainvoke(llm))
@@ -232,32 +225,19 @@ def test_a_server_that_never_answers_times_out_as_llm_unavailable() -> None:
         assert time.monotonic() - start < 10
 
 
-class _StatusHandler(BaseHTTPRequestHandler):
+class _StatusHandler(QuietHandler):
     """Answers every request with the status named by the first path segment (``/503/v1/...``)."""
 
     def do_POST(self) -> None:
         status = int(self.path.strip("/").split("/")[0])
         body = json.dumps({"error": {"message": "test", "type": "test"}}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send_body(status, body, "application/json")
 
 
 @pytest.fixture
 def status_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _StatusHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(_StatusHandler) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
@@ -386,41 +366,15 @@ def test_prompt_longer_than_the_context_is_a_model_error(fast_home: Path) -> Non
 def llama_server(fast_home: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """llama-cpp-python's OpenAI-compatible server on a free loopback port, stopped afterwards."""
     gguf = resolve_gguf("fast", fast_home)
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "llama_cpp.server", "--model", str(gguf)),
-                *("--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    port = free_port()
+    argv = [
+        *(sys.executable, "-m", "llama_cpp.server", "--model", str(gguf)),
+        *("--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"),
+    ]
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"llama_cpp.server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not answer in 120 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+    log = tmp_path / "server.log"
+    with running(argv, ready=f"{url}/models", log=log, what="llama_cpp.server", timeout=120) as proc:
         yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.slow

@@ -150,7 +150,7 @@ def test_second_instance_sees_first_writers_articles(tmp_path: Path, embeddings:
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
-    from tests.chroma_server import free_port
+    from tests._processes import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(StoreError, match=f"127.0.0.1:{url.rsplit(':', 1)[1]}"):

@@ -16,8 +16,8 @@ from rag.question import Query
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
+from tests._processes import free_port
 from tests.answering_data import SAMPLES, STOLTENBERG_Q, build_store, fake_llm
-from tests.chroma_server import free_port
 from ui import ChatHandlers, create_app, launch
 from ui.render import Turn
 
@@ -49,13 +49,6 @@ class RecordingRAG(NewsRAG):
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
     store = build_store(tmp_path_factory.getbasetemp(), "uisamples", [SAMPLES], embeddings)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def empty(tmp_path: Path, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
-    store = NewsStore(tmp_path / "home", collection="empty", embeddings=embeddings)
     yield store
     store.close()
 
@@ -150,8 +143,8 @@ def test_filters_apply_to_the_next_question(samples: NewsStore) -> None:
     assert turns[-1].error
 
 
-def test_empty_collection_says_how_to_add_articles(empty: NewsStore) -> None:
-    h, _ = _handlers(empty)
+def test_empty_collection_says_how_to_add_articles(store: NewsStore) -> None:
+    h, _ = _handlers(store)
     card, _, chatbot, add_box = h.refresh()
     assert "The collection is empty" in card and chatbot.examples is None
     assert add_box.open is True  # the way to add articles is shown at once
@@ -191,14 +184,14 @@ def test_refresh_shows_what_is_in_the_collection_and_example_questions(samples: 
     assert "nr-cite" in chat[-1]["content"]  # an example question is answerable
 
 
-def test_upload_adds_an_article_that_the_next_answer_cites(empty: NewsStore, tmp_path: Path) -> None:
+def test_upload_adds_an_article_that_the_next_answer_cites(store: NewsStore, tmp_path: Path) -> None:
     inbox = tmp_path / "received"
     inbox.mkdir()
     story = inbox / "Tallinn festival.txt"
     story.write_text(TALLINN, encoding="utf-8")
     pdf = inbox / "scan.pdf"
     pdf.write_bytes(b"%PDF-1.4")
-    h, _ = _handlers(empty)
+    h, _ = _handlers(store)
     steps: list[Any] = []
     summary, upload, links = h.add_articles(
         [str(story), str(pdf)], "not a link", lambda *a, **k: steps.append(a)
@@ -208,7 +201,7 @@ def test_upload_adds_an_article_that_the_next_answer_cites(empty: NewsStore, tmp
     assert "- not a link: not a link" in summary
     assert upload is None and links == ""  # the form is cleared for the next batch
     assert steps  # progress was reported
-    infos = list(empty.articles(refresh=True).values())
+    infos = list(store.articles(refresh=True).values())
     assert [i.title for i in infos] == ["Tallinn harbour festival draws a record crowd of sailors"]
     assert "Tallinn festival" not in infos[0].id  # the upload's name chose nothing
 

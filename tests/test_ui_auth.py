@@ -12,7 +12,7 @@ import pytest
 
 from rag.api import NewsRAG
 from rag.settings import LLMSettings, Settings, UISettings
-from tests.chroma_server import free_port
+from tests._processes import free_port
 from ui import create_app, launch, launch_kwargs
 
 USER, PASSWORD = "reader", "correct horse battery"

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
@@ -26,8 +25,8 @@ from langchain_core.outputs import ChatGenerationChunk
 from rag.api import NewsRAG
 from rag.settings import LLMSettings, Settings, UISettings
 from rag.store import NewsStore
+from tests._processes import free_port, running
 from tests.answering_data import SAMPLES, STOLTENBERG_Q, build_store
-from tests.chroma_server import free_port
 from ui import create_app, launch
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -56,22 +55,6 @@ ANSWER_TIMEOUT_MS = 180_000  # 2 shared cores: the first answer loads the embedd
 def _newsrag(*args: str) -> list[str]:
     """The ``newsrag`` console script, run from this checkout (installed or not)."""
     return [sys.executable, "-c", "from cli import main; main()", *args]
-
-
-def _wait_for_http(
-    url: str, proc: subprocess.Popen[Any] | None, log: Path | None, timeout: float = 240
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"newsrag chat exited with {proc.returncode}:\n{log.read_text() if log else ''}")
-        try:
-            if httpx.get(url, timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text() if log else ''}")
 
 
 @pytest.fixture(scope="module")
@@ -106,22 +89,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[
     )
     assert done.returncode == 0, done.stderr
     port = free_port()
-    log = home / "chat.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            _newsrag("chat", "--port", str(port)), env=env, cwd=REPO, stdout=out, stderr=out
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_for_http(url, proc, log)
+    argv = _newsrag("chat", "--port", str(port))
+    with running(argv, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 def _shot(page: Any, name: str) -> None:

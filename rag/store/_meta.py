@@ -25,14 +25,9 @@ def slug(url: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in url)[:60]
 
 
-def chunk_meta(article: Article, ch: Chunk) -> dict[str, Any]:
-    """A chunk's metadata: its place in the article and the article's fields that filters read."""
+def _filter_fields(article: Article | ArticleInfo) -> dict[str, Any]:
+    """The article's fields that filters and listings read, on its chunks and in its manifest record."""
     return {
-        "article_id": article.id,
-        "position": ch.position,
-        "start": ch.start,
-        "end": ch.end,
-        "n_tokens": ch.n_tokens,
         "title": article.title,
         "published": article.published.isoformat() if article.published else "",
         "published_day": day_number(article.published),
@@ -43,17 +38,23 @@ def chunk_meta(article: Article, ch: Chunk) -> dict[str, Any]:
     }
 
 
+def chunk_meta(article: Article, ch: Chunk) -> dict[str, Any]:
+    """A chunk's metadata: its place in the article and the article's fields that filters read."""
+    return {
+        "article_id": article.id,
+        "position": ch.position,
+        "start": ch.start,
+        "end": ch.end,
+        "n_tokens": ch.n_tokens,
+        **_filter_fields(article),
+    }
+
+
 def manifest_meta(article: Article, n_chunks: int, status: str, old: ArticleInfo | None) -> dict[str, Any]:
     """An article's manifest record (``old``: the stored version, whose aliases carry over)."""
     return {
         "status": status,
-        "title": article.title,
-        "published": article.published.isoformat() if article.published else "",
-        "published_day": day_number(article.published),
-        "source": article.source,
-        "url": article.url,
-        "authors": SEP.join(article.authors),
-        "content_hash": article.content_hash,
+        **_filter_fields(article),
         "text_hash": article.text_hash,
         "n_chunks": n_chunks,
         "origin": article.origin,
@@ -65,13 +66,7 @@ def manifest_meta(article: Article, n_chunks: int, status: str, old: ArticleInfo
 def meta_of(info: ArticleInfo) -> dict[str, Any]:
     """A stored article's manifest record, rebuilt from its info."""
     return {
-        "title": info.title,
-        "published": info.published.isoformat() if info.published else "",
-        "published_day": day_number(info.published),
-        "source": info.source,
-        "url": info.url,
-        "authors": SEP.join(info.authors),
-        "content_hash": info.content_hash,
+        **_filter_fields(info),
         "text_hash": info.text_hash,
         "n_chunks": info.n_chunks,
         "origin": info.origin,

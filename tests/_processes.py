@@ -1,0 +1,97 @@
+"""Servers in child processes for the tests: a free loopback port, start and wait until ready, stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from cli._env import DEFAULTS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process running this checkout's code: offline, no telemetry."""
+    return {**os.environ, **DEFAULTS, "PYTHONPATH": str(REPO), **extra}
+
+
+def python_child(code: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
+    """``python -c code args`` in its own session; its stdout a text pipe, its stderr dropped."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=child_env(),
+        cwd=cwd,
+        start_new_session=True,
+    )
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, what: str, timeout: float) -> None:
+    """Until ``GET url`` answers 200; a clear error with the log's tail if ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            tail = log.read_text()[-3000:]
+            raise RuntimeError(f"{what} did not answer {url} within {timeout:.0f} s:\n{tail}")
+        time.sleep(0.3)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Terminate ``proc`` (continuing it first if a test stopped it), killing it if it does not exit."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGCONT)
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def running(
+    argv: Sequence[str],
+    *,
+    ready: str,
+    log: Path,
+    what: str,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` (output appended to ``log``), wait until ``ready`` answers 200, yield it; stop it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            list(argv), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for_http(ready, proc, log, what, timeout)
+        yield proc
+    finally:
+        stop(proc)
