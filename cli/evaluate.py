@@ -81,6 +81,8 @@ def _print_summary(run: EvalRun) -> None:
     console.print(f"report:     {run.report_html}")
 
 
+# Long by declaration, not by logic: typer reads each of the ~20 options from this signature, and
+# the body only builds EvalOptions and reports the outcome.
 @eval_app.command("run")
 def run_command(
     questions: Annotated[Path, typer.Argument(help="Question set: .jsonl, .json or .csv.")],
