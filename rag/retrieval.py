@@ -51,6 +51,8 @@ from rag.store import Filters, NewsStore
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
 
+    from rag.settings import Settings
+
 log = logging.getLogger(__name__)
 
 __all__ = ["ArticleHit", "HybridRetriever", "NewsRetriever", "Retrieval", "passage_document"]
@@ -188,6 +190,30 @@ class HybridRetriever:
         self.min_pool_hits = min_pool_hits
         self._collection_of: object = None
         self._collection_facts: tuple[date | None, tuple[str, ...]] = (None, ())
+
+    @classmethod
+    def from_settings(cls, store: NewsStore, settings: Settings) -> HybridRetriever:
+        """The retriever ``settings.retrieval`` describes (what :class:`~rag.NewsRAG` searches with).
+
+        Example:
+            >>> dense_only = Settings().with_overrides({"retrieval.hybrid": False})
+            >>> HybridRetriever.from_settings(store, dense_only)  # doctest: +SKIP
+        """
+        r = settings.retrieval
+        return cls(
+            store,
+            k=r.k,
+            fetch_k=r.fetch_k,
+            hybrid=r.hybrid,
+            rrf_k=r.rrf_k,
+            dense_weight=r.dense_weight,
+            keyword_weight=r.keyword_weight,
+            article_weight=r.article_weight,
+            max_per_article=r.max_per_article,
+            recency_window_days=r.recency_window_days,
+            recency_half_life_days=r.recency_half_life_days,
+            reranker_path=r.reranker_path,
+        )
 
     # ---- the search ----------------------------------------------------------------------------
 

@@ -128,7 +128,7 @@ def test_named_seasons_become_ranges(question: str, since: date | None, until: d
 )
 def test_season_words_that_name_no_season(question: str) -> None:
     scope = named_dates(question, date(2022, 8, 16))
-    assert scope is None or "fall" not in scope.phrase and "spring" not in scope.phrase
+    assert scope is None or ("fall" not in scope.phrase and "spring" not in scope.phrase)
 
 
 def test_relative_seasons_read_from_the_anchor() -> None:
