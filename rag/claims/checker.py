@@ -30,11 +30,12 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag._query import content_words
+from rag.claims.entities import entity_problem
 from rag.claims.quantities import dates, dates_agree, numbers, same_number
 from rag.claims.result import ClaimCheck, ClaimEvidence, Kind
 from rag.claims.speakers import claim_speaker, name_tokens, same_speaker, speaker_of
 from rag.records import Passage
-from rag.text import MONTH_NAMES, sentence_spans, stem, strip_markers, tidy
+from rag.text import sentence_spans, stem, strip_markers, tidy
 from rag.verify import Embed, Span, Verifier
 
 __all__ = ["ClaimChecker", "Problem", "span_problem", "split_claims"]
@@ -49,7 +50,6 @@ _NEGATION = re.compile(
     re.I,
 )
 _CLAUSE = re.compile(r"[,;:()“”\"—–]|\s(?:but|and|while|although|though|whereas)\s", re.I)
-_DATE_WORD = re.compile(rf"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|{MONTH_NAMES})$", re.I)
 _TOKEN = re.compile(r"\w+(?:['’]\w+)?")
 
 Problem = tuple[Kind, str, str]  # kind, reason, corrected claim ("" when none)
@@ -174,7 +174,7 @@ def span_problem(
         said = ", ".join(d.text for d in dates(text))
         return "date", f"the passage dates it {said}, not {bad.text}", ""
     skip = name_tokens(speaker[0]) if speaker is not None else set()
-    return _entity_problem(claim, text, passage, skip)
+    return entity_problem(claim, text, passage, skip)
 
 
 def _speaker_problem(
@@ -310,48 +310,6 @@ def _number_problem(claim: str, text: str) -> Problem | None:
 
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:g}"
-
-
-def _entity_problem(claim: str, text: str, passage: Passage, skip: set[str]) -> Problem | None:
-    words = {w for t in _TOKEN.findall(f"{text} {passage.title}") for w in _split(t)}
-    lowered = {t for t in _TOKEN.findall(passage.text) if t.islower()}
-    first = claim.split(maxsplit=1)[0] if claim.split() else ""
-    for name in sorted(name_tokens(claim) - skip):
-        if (
-            not content_words(name)
-            or _DATE_WORD.match(name)
-            or (first.lower().startswith(name) and name in lowered)
-        ):
-            continue
-        if not (name in words or any(len(name) >= 5 and w.startswith(name[:5]) for w in words)):
-            return "entity", f"the passage does not name {name.capitalize()}", ""
-        if not _in_place(name, claim, text):
-            return "entity", f"the passage names {name.capitalize()}, but not in this role", ""
-    return None
-
-
-def _same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= 5 and b.startswith(a[:5])) or stem(a) == stem(b)
-
-
-def _in_place(name: str, claim: str, text: str, window: int = 10) -> bool:
-    """Whether ``name`` stands in the span among the claim's other words: a name the span holds
-    only in another part ("Sweden and Finland ... as the war in Ukraine grinds on") is not."""
-    others = {
-        w for t in _TOKEN.findall(claim) for w in _split(t) if content_words(w) and not _same_word(name, w)
-    }
-    span_words = [w for t in _TOKEN.findall(text) for w in _split(t)]
-    near = [i for i, w in enumerate(span_words) if any(_same_word(o, w) for o in others)]
-    if not near:
-        return True
-    mine = [i for i, w in enumerate(span_words) if _same_word(name, w)]
-    return any(abs(i - j) <= window for i in mine for j in near)
-
-
-def _split(token: str) -> list[str]:
-    low = token.lower().replace("’", "'")
-    low = low[:-2] if low.endswith("'s") else low
-    return [p for p in re.split(r"[-']", low) if p]
 
 
 def _evidence(passages: Sequence[Passage], span: Span) -> ClaimEvidence:
