@@ -162,7 +162,7 @@ class HybridRetriever:
         rrf_k: int = 60,
         dense_weight: float = 1.0,
         keyword_weight: float = 1.0,
-        article_weight: float = 1.0,
+        article_weight: float = 0.5,
         max_per_article: int = 2,
         recency_window_days: int | None = 7,
         recency_half_life_days: float = 30.0,

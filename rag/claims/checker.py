@@ -229,7 +229,8 @@ def _added(claim: str, text: str, article: str) -> list[str]:
     word is a paraphrase; missing words the article uses elsewhere are read as a looser wording."""
     span_stems = _stems(text)
     missing = [w for w in content_words(claim) if stem(w) not in span_stems]
-    if len({stem(w) for w in missing}) < 2 or not {stem(w) for w in missing} - _stems(article):
+    missing_stems = {stem(w) for w in missing}
+    if len(missing_stems) < 2 or not missing_stems - _stems(article):
         return []
     return missing
 
@@ -290,12 +291,12 @@ def _windows(spans: list[str], want: set[str]) -> tuple[list[str], list[float]]:
     A pair counts only when both its clauses add words of ``want``: a clause that holds all of
     them decides alone, and the "no" of a neighbouring clause does not cancel its own."""
     single = [len(want & _stems(c)) / len(want) for c in spans]
-    windows, overlap = list(spans), single
+    windows, overlap = list(spans), list(single)
     for i, (a, b) in enumerate(itertools.pairwise(spans)):
         both = len(want & (_stems(a) | _stems(b))) / len(want)
         if both > max(single[i], single[i + 1]) + 1e-9:
             windows.append(a + " " + b)
-            overlap = [*overlap, both]
+            overlap.append(both)
     return windows, overlap
 
 

@@ -154,7 +154,7 @@ class KeywordIndex:
     def _search(
         self, table: str, columns: str, terms: Sequence[str], k: int, filters: Filters | None
     ) -> list[tuple[str, float]]:
-        terms = [t.replace('"', "") for t in terms if t.strip('"')]
+        terms = _unquoted(terms)
         if not terms:
             return []
         with self._lock:
@@ -180,17 +180,12 @@ class KeywordIndex:
                 args.extend(filters.article_ids)
         sql += " ORDER BY s LIMIT ?"
         args.append(k)
-        with self._lock:
-            try:
-                rows = self._db.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"keyword search failed on {self.path}: {exc}") from exc
-        return [(cid, -float(score)) for cid, score in rows]
+        return [(cid, -float(score)) for cid, score in self._fetch(sql, args)]
 
     def title_days(self, terms: Sequence[str], since: date, until: date) -> dict[date, int]:
         """How many articles published each day from ``since`` to ``until`` have all of ``terms``
         in their title (stemmed as the index stems them)."""
-        terms = [t.replace('"', "") for t in terms if t.strip('"')]
+        terms = _unquoted(terms)
         if not terms:
             return {}
         sql = (
@@ -198,12 +193,16 @@ class KeywordIndex:
             "AND published_day BETWEEN ? AND ? GROUP BY published_day"
         )
         query = " AND ".join(f'title : "{t}"' for t in terms)
+        rows = self._fetch(sql, [query, day_number(since), day_number(until)])
+        return {day_date(day): int(n) for day, n in rows}
+
+    def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        """The rows of a search query, run under the lock; a failure as a :class:`StoreError`."""
         with self._lock:
             try:
-                rows = self._db.execute(sql, [query, day_number(since), day_number(until)]).fetchall()
+                return self._db.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
                 raise StoreError(f"keyword search failed on {self.path}: {exc}") from exc
-        return {day_date(day): int(n) for day, n in rows}
 
     def _uncommon(self, terms: list[str]) -> list[str]:
         """``terms`` less the common ones; all of them when what is left matches nothing."""
@@ -224,3 +223,8 @@ class KeywordIndex:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+
+def _unquoted(terms: Sequence[str]) -> list[str]:
+    """``terms`` without double quotes (they would end an FTS5 phrase), empty ones dropped."""
+    return [t.replace('"', "") for t in terms if t.strip('"')]
