@@ -149,6 +149,9 @@ def _comparison(question: str) -> Plan | None:
         poss = _POSSESSIVE.match(b)
         if re.search(r"['’]s$", a) and poss:  # "the UK's or France's energy price cap"
             a = f"{a} {poss.group('rest')}"
+        poss_a = _POSSESSIVE.match(a)
+        if re.search(r"['’]s$", b) and poss_a:  # "the Fed's hike ... than the Bank of England's"
+            b = f"{b} {poss_a.group('rest')}"
         a, b = _resolve(a, b), _resolve(b, a)
         lead = re.match(r"(in|on|at|for|during|by|from)\s", b, re.I)
         if lead and f" {lead.group(1).lower()} " in f" {a.lower()} ":  # "X in April or in May"

@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from rag._extractive import best_sentences, excerpts
 from rag.answering import AnswerEngine, LLMUnavailableWithSources, abstention_text, build_messages
 from rag.claims.quantities import dates
-from rag.conflicts import conflict_note, facts_in, find_conflicts, format_day
+from rag.conflicts import Figure, conflict_note, facts_in, find_conflicts, format_day
 from rag.decompose import Plan, SubQuestion
 from rag.errors import LLMUnavailableError
 from rag.question import Query
@@ -112,7 +112,8 @@ class MultiAnswerer:
             answer.abstained = True
             answer.text = abstention_text(plan.question, searches[0][1])
         else:
-            answer.conflicts = find_conflicts(verified.citations, plan.question)
+            sides = [set(f) for f in found] if plan.kind in ("comparison", "order") else []
+            answer.conflicts = find_conflicts(verified.citations, plan.question, sides=sides)
             notes = self._notes(plan, searches, usable, parts, verified.citations, answer)
             answer.text = "\n\n".join([verified.text, *notes])
             answer.citations = verified.citations
@@ -171,24 +172,31 @@ class MultiAnswerer:
     def _series(
         self, question: str, found: list[list[int]], sources: list[Passage], usable: list[int]
     ) -> list[Part]:
-        """``change``: a sentence with the asked figure from each article, spread over the dates."""
-        dated: list[tuple[date, int, str]] = []
+        """``change``: from each article, its best sentence giving the asked figure of the
+        question's own subject (not a county's, not another storm's); the figure most articles
+        give makes the series, spread over its dates (earliest, latest and two between)."""
+        series: dict[tuple[str, str, tuple[str, ...]], list[tuple[date, int, str]]] = {}
         seen: set[str] = set()
+
+        def main(s: str) -> list[Figure]:
+            return [f for f in facts_in(s, question) if not f.subject]
+
         for i in usable:
             for n in found[i]:
                 p = sources[n - 1]
                 if p.article_id in seen:
                     continue
                 seen.add(p.article_id)
-                best = best_sentences(
-                    question, [p], self.engine.embed, n=1, prefer=lambda s: bool(facts_in(s, question))
-                )
-                if best and facts_in(best[0][1], question):
-                    dated.append((p.published or date.min, n, best[0][1]))
-        dated.sort()
+                best = best_sentences(question, [p], self.engine.embed, n=1, prefer=lambda s: bool(main(s)))
+                figures = main(best[0][1]) if best else []
+                if figures:
+                    series.setdefault(figures[0].key, []).append((p.published or date.min, n, best[0][1]))
+        parts: list[Part] = [[] for _ in found]
+        if not series:
+            return parts
+        dated = sorted(max(series.values(), key=len))
         if len(dated) > 4:
             dated = [dated[0], dated[len(dated) // 3], dated[2 * len(dated) // 3], dated[-1]]
-        parts: list[Part] = [[] for _ in found]
         for _, n, s in dated:
             owner = next((i for i in usable if n in found[i]), usable[0])
             parts[owner].append((n, s))

@@ -49,6 +49,7 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:st|nd|rd|th)?"
     r"(?:\s*-?\s*(?P<scale>thousand|million|billion|trillion)\b|(?P<short>mn|bn|tn|[kmb])\b)?"
     rf"|\b(?P<word>{'|'.join(sorted(_WORDS, key=len, reverse=True))})\b"
+    r"(?:-(?P<ones>one|two|three|four|five|six|seven|eight|nine)\b)?"  # "twenty-four"
     r"(?:[\s-]+(?P<wscale>thousand|million|billion|trillion)\b)?",
     re.I,
 )
@@ -186,7 +187,7 @@ def number_spans(text: str) -> list[tuple[float, int, int]]:
             value = float(m.group("num").replace(",", ""))
             scale = (m.group("scale") or m.group("short") or "").lower()
         else:
-            value = float(_WORDS[m.group("word").lower()])
+            value = float(_WORDS[m.group("word").lower()] + _WORDS.get((m.group("ones") or "").lower(), 0))
             scale = (m.group("wscale") or "").lower()
         out.append((value * _SCALE.get(scale, 1.0), m.start(), m.end()))
     return out
