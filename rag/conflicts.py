@@ -46,7 +46,16 @@ from rag.claims.speakers import cues, name_tokens
 from rag.records import Citation, Conflict, ReportedValue
 from rag.text import FUNCTION_WORDS, MONTHS, sentence_spans, stem
 
-__all__ = ["SAME_TIME_DAYS", "Figure", "conflict_note", "facts_in", "figures", "find_conflicts", "format_day"]
+__all__ = [
+    "SAME_TIME_DAYS",
+    "Figure",
+    "conflict_note",
+    "facts_in",
+    "figures",
+    "find_conflicts",
+    "format_day",
+    "question_places",
+]
 
 # Words that name one fact; a question naming any of them asks about the whole group.
 _GROUPS: dict[str, frozenset[str]] = {
@@ -69,12 +78,15 @@ _QUALIFIER = re.compile(
 _PERCENT = re.compile(r"^\s*(?:%|per\s?cent\b)", re.I)
 _POINTS = re.compile(r"^\s*(?:-\s*)?(?:percentage[- ]points?|basis[- ]points?|points?|bps)\b", re.I)
 _CURRENCY = re.compile(r"[$£€]")
-_CLAUSE = re.compile(r"[;—–]|\s\(|,\s*(?:while|but|and|as|after|compared|whereas)\b|\b(?:while|whereas)\b")
+_CLAUSE = re.compile(
+    r"[;—–:]|\s\(|,\s*(?:while|but|as|after|compared|whereas|including|with)\b|\b(?:and|while|whereas)\b"
+)
 _BACK = re.compile(  # a clause that counts what the clause before it named
     r"^\W*(?:up|down)\s+from\b|\bthere\b"
     r"|\bthe (?:county|state|city|country|island|region|province|town)['’]s\b",
     re.I,
 )
+_PLACE = re.compile(r"\b(?:[A-Z][\w'’.-]*\s+)+(?:County|Parish|City|Province|District)\b")
 _OFFICIAL = re.compile(
     r"\b(officials?|authorit(?:y|ies)|governor|gov\.|sheriff|police|ministry|department|agency|"
     r"medical examiner|according to)\b",
@@ -142,7 +154,7 @@ def _fact(before: list[str], after: list[str], asked: set[str], named: set[str])
     if after[:1] and after[0] in asked and after[0] not in _WHO | named:
         return after[0]  # "3rd largest": the word right after names it
     if before[-1:] and before[-1] in asked and not before[-1].isdigit():
-        return before[-1]  # "Category 4"
+        return before[-1]  # "Category 4": the word right before (only a space between)
     return None
 
 
@@ -168,23 +180,31 @@ def _clause(sentence: str, start: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _subject(sentence: str, start: int, skip: set[str], asked: set[str]) -> tuple[str, ...]:
-    """The names in the number's clause, less ``skip`` (the question's names), speakers and
-    capitalised words the question asks about ("Inflation rose ...")."""
+def question_places(question: str) -> set[str]:
+    """The name words of the counties, cities and the like a question names ("lee", "county"):
+    kept in a figure's subject, so that a county's toll is not the state's."""
+    return {w for m in _PLACE.finditer(question) for w in name_tokens(m.group(0))}
+
+
+def _subject(sentence: str, start: int, skip: set[str], asked: set[str], places: set[str]) -> tuple[str, ...]:
+    """The names in the number's clause in their order, less ``skip`` (the question's names but
+    its places), speakers and capitalised words the question asks about ("Inflation rose ...")."""
     lo, hi = _clause(sentence, start)
     clause = sentence[lo:hi]
     speakers = {w for c in cues(clause) for w in name_tokens(c.speaker)}
     names = name_tokens(clause) - skip - speakers - _NOT_SUBJECT
-    subject = tuple(sorted(n for n in names if not number_spans(n) and stem(n) not in asked))
+    kept = [n for n in names if not number_spans(n) and (n in places or stem(n) not in asked)]
+    subject = tuple(sorted(kept, key=clause.lower().find))
     if not subject and lo > 0 and _BACK.search(clause):  # "... in Lee County - up from the county's 42"
-        return _subject(sentence, lo - 1, skip, asked)
+        return _subject(sentence, lo - 1, skip, asked, places)
     return subject
 
 
 def facts_in(sentence: str, question: str) -> list[Figure]:
     """Each number in ``sentence`` that counts something the question asks about, as a :class:`Figure`."""
     asked = _asked(question)
-    skip = name_tokens(question)
+    places = question_places(question)
+    skip = name_tokens(question) - places
     named = {stem(n) for n in skip}
     out: list[Figure] = []
     last = 0
@@ -192,6 +212,9 @@ def facts_in(sentence: str, question: str) -> list[Figure]:
         floor = max(start - 60, last)
         last = end
         before = _stems(content_words(sentence[floor:start]))
+        prev = re.search(r"(\w+)\W*$", sentence[floor:start])
+        if before and not (prev and stem(prev.group(1).lower()) == before[-1]):
+            before = [*before, ""]  # a function word stands between ("Florida and four")
         after = _stems(content_words(sentence[end : end + 80]))
         fact = _fact(before, after, asked, named)
         if fact is None:
@@ -199,7 +222,7 @@ def facts_in(sentence: str, question: str) -> list[Figure]:
         lead = _QUALIFIER.search(sentence[max(0, start - 24) : start])
         text = ((lead.group(0) if lead else "") + sentence[start:end]).strip()
         unit = _unit(sentence, start, end, text)
-        out.append(Figure(fact, value, text, unit, _subject(sentence, start, skip, asked)))
+        out.append(Figure(fact, value, text, unit, _subject(sentence, start, skip, asked, places)))
     return out
 
 
@@ -249,7 +272,7 @@ def find_conflicts(
             continue
         if fact not in _RUNNING and _spread_days(distinct) > SAME_TIME_DAYS:
             continue
-        label = f"{fact} ({', '.join(s.title() for s in subject)})" if subject else fact
+        label = f"{fact} ({' '.join(s.title() for s in subject)})" if subject else fact
         out.append(Conflict(label, _kind(distinct, official), tuple(distinct)))
     return out
 

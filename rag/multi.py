@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from rag._extractive import best_sentences, excerpts
 from rag.answering import AnswerEngine, LLMUnavailableWithSources, abstention_text, build_messages
 from rag.claims.quantities import dates
-from rag.conflicts import Figure, conflict_note, facts_in, find_conflicts, format_day
+from rag.conflicts import Figure, conflict_note, facts_in, find_conflicts, format_day, question_places
 from rag.decompose import Plan, SubQuestion
 from rag.errors import LLMUnavailableError
 from rag.question import Query
@@ -178,8 +178,10 @@ class MultiAnswerer:
         series: dict[tuple[str, str, tuple[str, ...]], list[tuple[date, int, str]]] = {}
         seen: set[str] = set()
 
-        def main(s: str) -> list[Figure]:
-            return [f for f in facts_in(s, question) if not f.subject]
+        places = question_places(question)
+
+        def main(s: str) -> list[Figure]:  # the question's own subject: the places it names, or none
+            return [f for f in facts_in(s, question) if set(f.subject) == places]
 
         for i in usable:
             for n in found[i]:
@@ -194,7 +196,7 @@ class MultiAnswerer:
         parts: list[Part] = [[] for _ in found]
         if not series:
             return parts
-        dated = sorted(max(series.values(), key=len))
+        dated = sorted(max(series.values(), key=lambda s: len(s)))
         if len(dated) > 4:
             dated = [dated[0], dated[len(dated) // 3], dated[2 * len(dated) // 3], dated[-1]]
         for _, n, s in dated:

@@ -53,10 +53,10 @@ def test_another_storm_or_a_county_is_another_subject() -> None:
     )
     # The county's earlier figure, in the clause after the dash, is the county's too.
     lee = figure(
-        "At least 54 people died in Lee County alone, the sheriff said Monday – up from the county’s previously "
-        "announced death toll of 42."
+        "At least 54 people died in Lee County alone, the sheriff said Monday – up from the county’s "
+        "previously announced death toll of 42."
     )
-    assert lee == [("death toll", 54.0, "", ("county", "lee")), ("death toll", 42.0, "", ("county", "lee"))]
+    assert lee == [("death toll", 54.0, "", ("lee", "county")), ("death toll", 42.0, "", ("lee", "county"))]
     assert figure("Twenty-four deaths were recorded in Charlotte County – up from 12.") == [
         ("death toll", 24.0, "", ("charlotte", "county")),
         ("death toll", 12.0, "", ("charlotte", "county")),
@@ -155,3 +155,18 @@ def test_hyphenated_number_words_are_one_number() -> None:
     from rag.claims.quantities import numbers
 
     assert numbers("Twenty-four deaths, up from twelve; fifty-five in all.") == [24.0, 12.0, 55.0]
+
+
+def test_a_county_the_question_names_stays_the_subject_of_its_figures() -> None:
+    q = "How did the death toll in Lee County, Florida, change after Hurricane Ian?"
+    assert figure("At least 54 people died in Lee County alone.", q) == [
+        ("death toll", 54.0, "", ("lee", "county"))
+    ]
+    assert figure("Ian has killed at least 105 people in Florida.", q) == [("death toll", 105.0, "", ())]
+    cited = [
+        cite(1, "At least 42 people died in Lee County.", date(2022, 10, 2)),
+        cite(2, "At least 54 people died in Lee County alone, the sheriff said.", date(2022, 10, 3)),
+        cite(3, "Ian has killed at least 105 people in Florida.", date(2022, 10, 4)),
+    ]
+    (c,) = find_conflicts(cited, q)
+    assert c.fact == "death toll (Lee County)" and [v.value for v in c.values] == [42, 54]

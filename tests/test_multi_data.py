@@ -1,0 +1,116 @@
+"""Multi-article answers over a small store of real corpus.jsonl articles about Hurricane Ian
+(which hit Florida on 28 September 2022), built in the test: the toll's change over the week
+cited to several articles, the changing figure reported with its values and dates, and no more
+than one search per sub-question."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.api import NewsRAG
+from rag.records import Answer
+from rag.settings import Settings
+
+pytestmark = [pytest.mark.data, pytest.mark.slow]
+
+IAN_TOLL = {  # article id: the toll it reports (read from the article, in these words or close)
+    "3002bbff8cca": "at least 14 (29 Sep, usatoday.com)",
+    "8537129c17e5": "at least 45 (30 Sep, cnn.com)",
+    "d7ce14ad64d3": "at least 27, the AP's count (30 Sep, usatoday.com)",
+    "455a803a2992": "at least 76 in Florida (2 Oct, cnn.com)",
+    "c78c5d407165": "at least 101 in Florida (3 Oct, cnn.com)",
+    "b5219a8329da": "105 in Florida, 109 in the US (4 Oct, cnn.com)",
+}
+OTHERS = {  # stories beside them: earlier Ian coverage, Fiona (with Hurricane Maria's toll)
+    "17ac38c6f4bf": "Ian nears Florida (29 Sep)",
+    "279132b03340": "Ian strengthens to Category 2 (26 Sep)",
+    "1b2656e1992d": "Fiona hits Puerto Rico; Hurricane Maria's toll (18 Sep)",
+}
+CHANGE_Q = "How did the reported death toll of Hurricane Ian change over the week after it hit Florida?"
+
+
+@pytest.fixture(scope="module")
+def ian(data_dir: Path, embeddings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsRAG]:
+    from ingest import ingest_paths
+    from rag.store import NewsStore
+
+    wanted = IAN_TOLL.keys() | OTHERS.keys()
+    home = tmp_path_factory.mktemp("ian")
+    subset = home / "ian.jsonl"
+    with (data_dir / "realtimeqa" / "corpus.jsonl").open(encoding="utf-8") as f:
+        lines = [line for line in f if json.loads(line)["id"] in wanted]
+    assert len(lines) == len(wanted)
+    subset.write_text("".join(lines), encoding="utf-8")
+    store = NewsStore(home, collection="ian", embeddings=embeddings)
+    report = ingest_paths([str(subset)], store)
+    assert not report.failed, report.failed
+    rag = NewsRAG(Settings(home=home, collection="ian", llm={"backend": "extractive"}), store=store)
+    yield rag
+    store.close()
+
+
+def ask(rag: NewsRAG, question: str, as_of: date) -> Answer:
+    return rag.ask(question, as_of=as_of)
+
+
+def test_the_ian_toll_change_is_answered_from_several_articles_with_dates(ian: NewsRAG) -> None:
+    answer = ask(ian, CHANGE_Q, date(2022, 10, 5))
+    assert answer.kind == "change" and not answer.abstained
+    cited = {c.passage.article_id for c in answer.citations}
+    assert len(cited) >= 2 and cited <= IAN_TOLL.keys(), cited
+    assert [len(t.found) > 0 for t in answer.trace] == [True] * len(answer.trace) and answer.trace
+
+    (toll,) = [c for c in answer.conflicts if c.fact == "death toll"]
+    assert toll.kind == "update"
+    first, last = toll.values[0], toll.values[-1]
+    assert first.published and last.published and first.published < last.published
+    assert first.value < last.value and last.value >= 76  # the count rose to 76 and past 100
+    assert {v.value for v in toll.values} <= {14, 13, 17, 27, 31, 32, 45, 76, 101, 105, 109}
+    # Said with the outlets and dates, as a change rather than a disagreement.
+    assert f"First reports put the death toll at {first.text} [{first.n}] ({first.source}" in answer.text
+    assert f"it was {last.text} [{last.n}] ({last.source})" in answer.text
+    assert "an update, not a disagreement" in answer.text
+    # Not mixed with another storm's toll, nor a county's.
+    assert "Maria" not in answer.text and all(v.value not in (42, 54, 55, 70) for v in toll.values)
+
+
+def test_a_plain_toll_question_reports_the_changed_figure(ian: NewsRAG) -> None:
+    """The figures the cited sentences give differ by date: the answer says it was revised."""
+    answer = ask(
+        ian, "How did the death toll in Lee County, Florida, change after Hurricane Ian?", date(2022, 10, 5)
+    )
+    assert not answer.abstained
+    lee = [c for c in answer.conflicts if "Lee" in c.fact]
+    assert lee, (answer.text, answer.conflicts)
+    values = {v.value for c in lee for v in c.values}
+    assert values <= {5, 16, 42, 54, 55} and len(values) >= 2
+    assert all(v.published for c in lee for v in c.values)
+
+
+def test_one_search_per_sub_question(ian: NewsRAG, monkeypatch: pytest.MonkeyPatch) -> None:
+    retriever = ian.engine.retriever
+    calls: list[str] = []
+    search = retriever.search
+
+    def counted(query: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(query.question)
+        return search(query, *args, **kwargs)
+
+    monkeypatch.setattr(retriever, "search", counted)
+    for question in (
+        CHANGE_Q,
+        "Which storm was stronger at landfall, Hurricane Fiona in Puerto Rico or Hurricane Ian in Florida?",
+        "Did Hurricane Fiona hit Puerto Rico before or after Hurricane Ian hit Florida?",
+        "Which states did Hurricane Ian hit?",
+    ):
+        calls.clear()
+        answer = ask(ian, question, date(2022, 10, 5))
+        plan = ian.plan(ian.query(question))
+        assert plan is not None and answer.kind == plan.kind
+        assert len(calls) == len(answer.trace) <= len(plan.parts), (question, calls)
