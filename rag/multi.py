@@ -196,7 +196,8 @@ class MultiAnswerer:
         parts: list[Part] = [[] for _ in found]
         if not series:
             return parts
-        dated = sorted(max(series.values(), key=lambda s: len(s)))
+        longest = max(series, key=lambda k: len(series[k]))
+        dated = sorted(series[longest])
         if len(dated) > 4:
             dated = [dated[0], dated[len(dated) // 3], dated[2 * len(dated) // 3], dated[-1]]
         for _, n, s in dated:
