@@ -309,7 +309,7 @@ def conflict_note(conflict: Conflict) -> str:
     """The sentence the answer adds for a conflict, naming each outlet and date, and which kind it is.
 
     Example (an update):
-        "First reports put the death toll at at least 14 [1] (usatoday.com, 29 September 2022); by
+        "First reports gave the death toll as at least 14 [1] (usatoday.com, 29 September 2022); by
         4 October 2022 it was at least 109 [5] (cnn.com). Later reports revised the figure: an
         update, not a disagreement."
     """
@@ -319,7 +319,7 @@ def conflict_note(conflict: Conflict) -> str:
     if conflict.kind == "update":
         first, rest = values[0], values[1:]
         text = (
-            f"First reports put the {fact} at {first.text} [{first.n}] "
+            f"First reports gave the {fact} as {first.text} [{first.n}] "
             f"({_outlet(first)}, {format_day(first.published)})"
         )
         for v in rest:

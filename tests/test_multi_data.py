@@ -5,7 +5,6 @@ than one search per sub-question."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,23 +15,9 @@ import pytest
 from rag.api import NewsRAG
 from rag.records import Answer
 from rag.settings import Settings
+from tests.multi_data import CHANGE_Q, IAN_TOLL, write_ian_articles
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
-
-IAN_TOLL = {  # article id: the toll it reports (read from the article, in these words or close)
-    "3002bbff8cca": "at least 14 (29 Sep, usatoday.com)",
-    "8537129c17e5": "at least 45 (30 Sep, cnn.com)",
-    "d7ce14ad64d3": "at least 27, the AP's count (30 Sep, usatoday.com)",
-    "455a803a2992": "at least 76 in Florida (2 Oct, cnn.com)",
-    "c78c5d407165": "at least 101 in Florida (3 Oct, cnn.com)",
-    "b5219a8329da": "105 in Florida, 109 in the US (4 Oct, cnn.com)",
-}
-OTHERS = {  # stories beside them: earlier Ian coverage, Fiona (with Hurricane Maria's toll)
-    "17ac38c6f4bf": "Ian nears Florida (29 Sep)",
-    "279132b03340": "Ian strengthens to Category 2 (26 Sep)",
-    "1b2656e1992d": "Fiona hits Puerto Rico; Hurricane Maria's toll (18 Sep)",
-}
-CHANGE_Q = "How did the reported death toll of Hurricane Ian change over the week after it hit Florida?"
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +25,8 @@ def ian(data_dir: Path, embeddings: Any, tmp_path_factory: pytest.TempPathFactor
     from ingest import ingest_paths
     from rag.store import NewsStore
 
-    wanted = IAN_TOLL.keys() | OTHERS.keys()
     home = tmp_path_factory.mktemp("ian")
-    subset = home / "ian.jsonl"
-    with (data_dir / "realtimeqa" / "corpus.jsonl").open(encoding="utf-8") as f:
-        lines = [line for line in f if json.loads(line)["id"] in wanted]
-    assert len(lines) == len(wanted)
-    subset.write_text("".join(lines), encoding="utf-8")
+    subset = write_ian_articles(data_dir, home / "ian.jsonl")
     store = NewsStore(home, collection="ian", embeddings=embeddings)
     report = ingest_paths([str(subset)], store)
     assert not report.failed, report.failed
@@ -73,7 +53,7 @@ def test_the_ian_toll_change_is_answered_from_several_articles_with_dates(ian: N
     assert first.value < last.value and last.value >= 76  # the count rose to 76 and past 100
     assert {v.value for v in toll.values} <= {14, 13, 17, 27, 31, 32, 45, 76, 101, 105, 109}
     # Said with the outlets and dates, as a change rather than a disagreement.
-    assert f"First reports put the death toll at {first.text} [{first.n}] ({first.source}" in answer.text
+    assert f"First reports gave the death toll as {first.text} [{first.n}] ({first.source}" in answer.text
     assert f"it was {last.text} [{last.n}] ({last.source})" in answer.text
     assert "an update, not a disagreement" in answer.text
     # Not mixed with another storm's toll, nor a county's.
