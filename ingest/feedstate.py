@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,13 @@ class WatchRow:
     created: float
     last_digest: float  # arrivals after this moment go into the next digest
 
+    def to_dict(self) -> dict[str, Any]:
+        """The watch as JSON-ready values (``watches list --json``)."""
+        last = datetime.fromtimestamp(self.last_digest, UTC).isoformat(timespec="seconds")
+        return {"name": self.name, "topic": self.topic, "webhook": self.webhook or None, "last_digest": last}
 
-class FeedState:
+
+class FeedState(AbstractContextManager["FeedState"]):
     """The state file (created on first use); one connection, closed by :meth:`close` or at the end
     of a ``with`` block."""
 
@@ -236,9 +242,6 @@ class FeedState:
     def close(self) -> None:
         """Close the file."""
         self._db.close()
-
-    def __enter__(self) -> FeedState:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
