@@ -77,8 +77,8 @@ def grounding_of(answer: Answer) -> list[bool] | None:
         for n in dict.fromkeys(numbers):
             if n in by_n:
                 texts.extend(by_n[n])
-            elif 1 <= n <= len(answer.sources):
-                texts.append(answer.sources[n - 1].text)
+            elif 1 <= n <= len(answer.passages):
+                texts.append(answer.passages[n - 1].text)
         pairs.append((sentence, texts))
     return grounding_flags(pairs) if pairs else None
 

@@ -67,13 +67,13 @@ class LLMUnavailableWithSources(LLMUnavailableError):
     """The LLM could not be reached; the passages retrieved for the question are attached.
 
     Attributes:
-        sources: the passages that would have been shown to the model.
+        passages: the passages that would have been shown to the model.
         question: the standalone question they were retrieved for.
     """
 
-    def __init__(self, message: str, sources: list[Passage], question: str) -> None:
+    def __init__(self, message: str, passages: list[Passage], question: str) -> None:
         super().__init__(message)
-        self.sources = sources
+        self.passages = passages
         self.question = question
 
 
@@ -344,7 +344,7 @@ class AnswerEngine:
         answer = Answer(
             question=question,
             text="",
-            sources=passages,
+            passages=passages,
             standalone_question=standalone,
             backend=backend,
             scope=found.search_scope(),

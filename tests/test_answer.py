@@ -74,7 +74,7 @@ def _assert_no_threat_answer(answer: Answer) -> None:
 # "local" and "auto" (which picks the local model when one is there) run with a fake chat model;
 # "openai" against a local OpenAI-compatible server (tests/answering_data.py); the real local model
 # answers in test_answer_llm.py.
-BACKENDS = ["extractive", "local", "openai", "auto"]
+GENERATOR_BACKENDS = ["extractive", "local", "openai", "auto"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Answerer:
     ask: Callable[[str, str], Answer]  # (question, what a model replies) -> the answer
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=GENERATOR_BACKENDS)
 def answerer(request: pytest.FixtureRequest, news: NewsStore) -> Answerer:
     backend = request.param
 
@@ -123,7 +123,7 @@ class TestAnswerContract:
         assert answer.text.startswith(ABSTAIN_PREFIX)
         assert "The closest articles are:" in answer.text
         assert not answer.citations
-        assert answer.sources  # the closest passages are still there to show
+        assert answer.passages  # the closest passages are still there to show
         assert "300 km" not in answer.text
 
 
@@ -208,7 +208,7 @@ def test_follow_up_is_rewritten_by_the_model_before_retrieval(news: NewsStore) -
     rag = _rag(news, standalone, "Kovachevski said Russian influence cannot destabilise the country [1].")
     answer = rag.ask("And what did the prime minister say?", history=history, backend="local")
     assert answer.standalone_question == standalone
-    assert answer.sources[0].article_id in (MIA_ID, "samples/2023-11-21-nato-skopje.txt")
+    assert answer.passages[0].article_id in (MIA_ID, "samples/2023-11-21-nato-skopje.txt")
 
 
 def test_follow_up_fallback_without_llm_carries_the_topic() -> None:

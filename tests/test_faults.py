@@ -381,7 +381,7 @@ def test_llm_server_unreachable_or_slow_gives_sources(filled_store: NewsStore, t
                 rag.ask(QUESTION)
             assert time.perf_counter() - t0 < 15, "bounded by the timeout and one retry"
             assert what in str(info.value) and base_url in str(info.value)
-            assert "nato.txt" in info.value.sources[0].article_id, "retrieval results come with it"
+            assert "nato.txt" in info.value.passages[0].article_id, "retrieval results come with it"
             # The page's API gives the same: the error and the retrieved sources.
             out = ChatHandlers(rag, settings).ask(QUESTION)
             assert base_url in out["error"] and out["sources"][0]["title"].startswith("NATO chief")
