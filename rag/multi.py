@@ -82,7 +82,7 @@ class MultiAnswerer:
         answer = Answer(
             question=query.question,
             text="",
-            sources=sources,
+            passages=sources,
             standalone_question=plan.question,
             backend=backend,
             scope=searches[0][1].search_scope(),

@@ -287,6 +287,6 @@ class Answer:
             "corrections": [c.to_dict() for c in self.corrections],
             "scope": self.scope.to_dict(),
             "kind": self.kind,
-            "trace": [t.to_dict(self.sources) for t in self.trace],
+            "trace": [t.to_dict(self.passages) for t in self.trace],
             "conflicts": [c.to_dict() for c in self.conflicts],
         }

@@ -68,7 +68,7 @@ def trace_markdown(answer: Answer, turn: int) -> str:
         f"{len(answer.trace)} search{'es' if len(answer.trace) != 1 else ''}, one per part.</p><ol>",
     ]
     for sub in answer.trace:
-        found = [_found(answer.sources[n - 1], n, turn) for n in sub.found if 0 < n <= len(answer.sources)]
+        found = [_found(answer.passages[n - 1], n, turn) for n in sub.found if 0 < n <= len(answer.passages)]
         head = f"<li><i>{html.escape(sub.question)}</i>: found {len(found)} article(s)"
         out.append(f"{head}<ul>{''.join(found)}</ul>")
         if sub.sentences:
