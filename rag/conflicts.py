@@ -71,7 +71,7 @@ SAME_TIME_DAYS = 2
 """Other figures are compared only between reports at most this many days apart."""
 
 _QUALIFIER = re.compile(
-    r"(?:\b(?:at least|more than|over|about|nearly|almost|around|some|up to|fewer than|less than)\s+"
+    r"(?:\b(?:at least|more than|over|about|nearly|almost|around|some|up to|fewer than|less than|an?)\s+"
     r"|\$|£|€)+$",
     re.I,
 )
@@ -87,6 +87,9 @@ _BACK = re.compile(  # a clause that counts what the clause before it named
     re.I,
 )
 _PLACE = re.compile(r"\b(?:[A-Z][\w'’.-]*\s+)+(?:County|Parish|City|Province|District)\b")
+_LOCAL = re.compile(r"\b(?:his|her|their|the|that|this)\s+(county|city|parish|town|district|island)\b", re.I)
+_HEDGE = re.compile(r"\b(?:as many as|up to|could|may|might|only)\s+$", re.I)
+_PARTIAL = re.compile(r"\s+(?:other|more|additional|new)\b", re.I)  # "20 other deaths": a part, not a toll
 _OFFICIAL = re.compile(
     r"\b(officials?|authorit(?:y|ies)|governor|gov\.|sheriff|police|ministry|department|agency|"
     r"medical examiner|according to)\b",
@@ -197,6 +200,9 @@ def _subject(sentence: str, start: int, skip: set[str], asked: set[str], places:
     subject = tuple(sorted(kept, key=clause.lower().find))
     if not subject and lo > 0 and _BACK.search(clause):  # "... in Lee County - up from the county's 42"
         return _subject(sentence, lo - 1, skip, asked, places)
+    local = _LOCAL.search(clause)
+    if not subject and local:  # "the sheriff said five deaths were confirmed in his county"
+        return (local.group(1).lower(),)
     return subject
 
 
@@ -217,8 +223,12 @@ def facts_in(sentence: str, question: str) -> list[Figure]:
             before = [*before, ""]  # a function word stands between ("Florida and four")
         after = _stems(content_words(sentence[end : end + 80]))
         fact = _fact(before, after, asked, named)
-        if fact is None:
-            continue
+        if (
+            fact is None
+            or _HEDGE.search(sentence[max(0, start - 24) : start])
+            or _PARTIAL.match(sentence, end)
+        ):
+            continue  # not asked, a guess ("as many as 21 deaths") or a part ("four more")
         lead = _QUALIFIER.search(sentence[max(0, start - 24) : start])
         text = ((lead.group(0) if lead else "") + sentence[start:end]).strip()
         unit = _unit(sentence, start, end, text)

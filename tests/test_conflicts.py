@@ -170,3 +170,10 @@ def test_a_county_the_question_names_stays_the_subject_of_its_figures() -> None:
     ]
     (c,) = find_conflicts(cited, q)
     assert c.fact == "death toll (Lee County)" and [v.value for v in c.values] == [42, 54]
+
+
+def test_a_speakers_county_and_a_guess_are_not_the_state_toll() -> None:
+    said = "Lee County Sheriff Carmine Marceno said at least five deaths have been confirmed in his county."
+    assert figure(said) == [("death toll", 5.0, "", ("county",))]
+    guess = figure("Guthrie said there were as many as 21 deaths, but only one had been confirmed.")
+    assert 21.0 not in [value for _, value, _, _ in guess]
