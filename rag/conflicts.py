@@ -54,6 +54,7 @@ __all__ = [
     "figures",
     "find_conflicts",
     "format_day",
+    "on_topic",
     "question_places",
 ]
 
@@ -89,7 +90,9 @@ _BACK = re.compile(  # a clause that counts what the clause before it named
 _PLACE = re.compile(r"\b(?:[A-Z][\w'’.-]*\s+)+(?:County|Parish|City|Province|District)\b")
 _LOCAL = re.compile(r"\b(?:his|her|their|the|that|this)\s+(county|city|parish|town|district|island)\b", re.I)
 _HEDGE = re.compile(r"\b(?:as many as|up to|could|may|might|only)\s+$", re.I)
-_PARTIAL = re.compile(r"\s+(?:other|more|additional|new)\b", re.I)  # "20 other deaths": a part, not a toll
+_PARTIAL = re.compile(
+    r"\s+(?:other|more|additional|new)\b|-?\s*(?:years?|months?)[- ]old\b", re.I
+)  # "20 other deaths": a part, not a toll
 _OFFICIAL = re.compile(
     r"\b(officials?|authorit(?:y|ies)|governor|gov\.|sheriff|police|ministry|department|agency|"
     r"medical examiner|according to)\b",
@@ -183,6 +186,17 @@ def _clause(sentence: str, start: int) -> tuple[int, int]:
     return lo, hi
 
 
+def on_topic(sentence: str, title: str, question: str) -> bool:
+    """Whether the sentence or its article's title names a name of the question (when the
+    question names any): "two people were killed" in a story about another shooting is not a
+    figure of the Highland Park shooting."""
+    names = {n for n in name_tokens(question) if n not in _NOT_SUBJECT and content_words(n)}
+    if not names:
+        return True
+    found = name_tokens(f"{sentence} {title}") | set(content_words(f"{sentence} {title}"))
+    return bool(names & found)
+
+
 def question_places(question: str) -> set[str]:
     """The name words of the counties, cities and the like a question names ("lee", "county"):
     kept in a figure's subject, so that a county's toll is not the state's."""
@@ -227,8 +241,9 @@ def facts_in(sentence: str, question: str) -> list[Figure]:
             fact is None
             or _HEDGE.search(sentence[max(0, start - 24) : start])
             or _PARTIAL.match(sentence, end)
+            or (fact in _RUNNING and value < 1)  # "half of all flood deaths": a share, not a count
         ):
-            continue  # not asked, a guess ("as many as 21 deaths") or a part ("four more")
+            continue  # not asked, a guess ("as many as 21 deaths"), a part ("four more"), an age
         lead = _QUALIFIER.search(sentence[max(0, start - 24) : start])
         text = ((lead.group(0) if lead else "") + sentence[start:end]).strip()
         unit = _unit(sentence, start, end, text)
@@ -242,6 +257,8 @@ def figures(citations: Sequence[Citation], question: str) -> dict[Key, list[Repo
     two values of it is left out, as it does not say which one is the fact)."""
     seen: dict[Key, dict[str, list[ReportedValue]]] = {}
     for c in citations:
+        if not on_topic(c.quote, c.passage.title, question):
+            continue
         for a, b in sentence_spans(c.quote):
             for f in facts_in(c.quote[a:b], question):
                 p = c.passage

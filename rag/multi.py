@@ -29,7 +29,15 @@ from langchain_core.language_models import BaseChatModel
 from rag._extractive import best_sentences, excerpts
 from rag.answering import AnswerEngine, LLMUnavailableWithSources, abstention_text, build_messages
 from rag.claims.quantities import dates
-from rag.conflicts import Figure, conflict_note, facts_in, find_conflicts, format_day, question_places
+from rag.conflicts import (
+    Figure,
+    conflict_note,
+    facts_in,
+    find_conflicts,
+    format_day,
+    on_topic,
+    question_places,
+)
 from rag.decompose import Plan, SubQuestion
 from rag.errors import LLMUnavailableError
 from rag.question import Query
@@ -190,7 +198,8 @@ class MultiAnswerer:
                     continue
                 seen.add(p.article_id)
                 best = best_sentences(question, [p], self.engine.embed, n=1, prefer=lambda s: bool(main(s)))
-                figures = main(best[0][1]) if best else []
+                on = bool(best) and on_topic(best[0][1], p.title, question)
+                figures = main(best[0][1]) if on else []
                 if figures:
                     series.setdefault(figures[0].key, []).append((p.published or date.min, n, best[0][1]))
         parts: list[Part] = [[] for _ in found]
