@@ -113,7 +113,11 @@ class MultiAnswerer:
             verified = self.engine.verifier.verify(draft, sources) if draft else Verified("", [])
         timings["generate"] = time.perf_counter() - t2
         answer.trace = [
-            SubAnswer(sub.text, tuple(found[i]), tuple(s for _, s in parts[i]))
+            SubAnswer(
+                sub.text if sub.label == sub.text else f"{sub.text} ({sub.label})",
+                tuple(found[i]),
+                tuple(s for _, s in parts[i]),
+            )
             for i, (sub, _) in enumerate(searches)
         ]
         if not verified.supported:

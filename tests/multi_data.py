@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.store import NewsStore
 
 IAN_TOLL = {  # article id: the toll it reports (read from the article, in these words or close)
     "3002bbff8cca": "at least 14 (29 Sep, usatoday.com)",
@@ -29,3 +33,14 @@ def write_ian_articles(data_dir: Path, out: Path) -> Path:
     assert len(lines) == len(wanted), "corpus.jsonl lacks some of the Ian articles"
     out.write_text("".join(lines), encoding="utf-8")
     return out
+
+
+def ian_store(data_dir: Path, home: Path, embeddings: Any, collection: str = "news") -> NewsStore:
+    """A store under ``home`` holding the articles above (the caller closes it)."""
+    from ingest import ingest_paths
+    from rag.store import NewsStore
+
+    store = NewsStore(home, collection=collection, embeddings=embeddings)
+    report = ingest_paths([str(write_ian_articles(data_dir, home / "ian.jsonl"))], store)
+    assert not report.failed, report.failed
+    return store

@@ -15,21 +15,15 @@ import pytest
 from rag.api import NewsRAG
 from rag.records import Answer
 from rag.settings import Settings
-from tests.multi_data import CHANGE_Q, IAN_TOLL, write_ian_articles
+from tests.multi_data import CHANGE_Q, IAN_TOLL, ian_store
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def ian(data_dir: Path, embeddings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsRAG]:
-    from ingest import ingest_paths
-    from rag.store import NewsStore
-
     home = tmp_path_factory.mktemp("ian")
-    subset = write_ian_articles(data_dir, home / "ian.jsonl")
-    store = NewsStore(home, collection="ian", embeddings=embeddings)
-    report = ingest_paths([str(subset)], store)
-    assert not report.failed, report.failed
+    store = ian_store(data_dir, home, embeddings, "ian")
     rag = NewsRAG(Settings(home=home, collection="ian", llm={"backend": "extractive"}), store=store)
     yield rag
     store.close()

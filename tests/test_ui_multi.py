@@ -6,7 +6,6 @@ sub-questions and what each found. The picture goes to docs/img/multi.png."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests._processes import free_port, running
-from tests.multi_data import CHANGE_Q, write_ian_articles
+from tests.multi_data import CHANGE_Q, ian_store
 from tests.test_ui_browser import ANSWER_TIMEOUT_MS, REPO, _ask, _newsrag, chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.data]
@@ -23,28 +22,18 @@ __all__ = ["chromium"]  # the shared browser fixture
 
 
 @pytest.fixture(scope="module")
-def ian_server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, chromium: Any) -> Iterator[str]:
+def ian_server(
+    tmp_path_factory: pytest.TempPathFactory, data_dir: Path, embeddings: Any, chromium: Any
+) -> Iterator[str]:
+    """``newsrag chat`` (extractive) over a home holding the Ian articles, ingested here."""
     home = tmp_path_factory.mktemp("multi-home")
-    articles = write_ian_articles(data_dir, home / "ian.jsonl")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")},
-        "NEWSRAG_HOME": str(home),
-        "NEWSRAG_LLM__BACKEND": "extractive",
-        "PYTHONPATH": str(REPO),
-    }
-    done = subprocess.run(
-        _newsrag("ingest", str(articles), "--no-progress"),
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
+    ian_store(data_dir, home, embeddings).close()
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
+    env |= {"NEWSRAG_HOME": str(home), "NEWSRAG_LLM__BACKEND": "extractive", "PYTHONPATH": str(REPO)}
     url = f"http://127.0.0.1:{port}/"
-    argv = _newsrag("chat", "--port", str(port))
-    with running(argv, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
+    chat = _newsrag("chat", "--port", str(port))
+    with running(chat, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
         yield url
 
 
