@@ -88,3 +88,23 @@ def test_one_search_per_sub_question(ian: NewsRAG, monkeypatch: pytest.MonkeyPat
         plan = ian.plan(ian.query(question))
         assert plan is not None and answer.kind == plan.kind
         assert len(calls) == len(answer.trace) <= len(plan.parts), (question, calls)
+
+
+def test_a_model_answer_is_verified_and_a_declined_one_falls_back_to_the_parts(ian: NewsRAG) -> None:
+    from tests.answering_data import fake_llm
+
+    def with_model(reply: str) -> NewsRAG:
+        return NewsRAG(
+            ian.settings.with_overrides({"llm.backend": "auto"}), store=ian.store, chat_model=fake_llm(reply)
+        )
+
+    declined = with_model("I cannot tell from these sources.").ask(CHANGE_Q, as_of=date(2022, 10, 5))
+    assert declined.kind == "change" and not declined.abstained
+    assert len({c.passage.article_id for c in declined.citations}) >= 2  # the extractive parts
+    assert "I cannot tell" not in declined.text
+
+    first = ask(ian, CHANGE_Q, date(2022, 10, 5))
+    quote = first.citations[0].quote
+    n = first.citations[0].n
+    answered = with_model(f"{quote} [{n}]").ask(CHANGE_Q, as_of=date(2022, 10, 5))
+    assert answered.text.startswith(quote.rstrip(".")) and [c.n for c in answered.citations][:1] == [n]
