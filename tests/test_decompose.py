@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.decompose import plan_question
@@ -90,3 +92,20 @@ def test_aggregate_is_one_wide_search(question: str) -> None:
 )
 def test_plain_questions_are_not_split(question: str) -> None:
     assert plan_question(question) is None
+
+
+def test_newsrag_splits_only_a_first_question_with_decompose_on(tmp_path: Path) -> None:
+    from rag.api import NewsRAG
+    from rag.question import Query
+    from rag.settings import Settings
+
+    q = "Did the rate rise come before or after the jobs report?"
+    on = NewsRAG(Settings(home=tmp_path))
+    plan = on.plan(Query(q))
+    assert plan is not None and plan.kind == "order"
+    assert (
+        on.plan(Query(q, history=[("user", "What did the Fed do?"), ("assistant", "It raised rates.")]))
+        is None
+    )
+    off = NewsRAG(Settings(home=tmp_path).with_overrides({"retrieval.decompose": False}))
+    assert off.plan(Query(q)) is None
