@@ -129,7 +129,7 @@ class HybridRetriever:
         k: passages returned by default.
         fetch_k: chunks fetched from each of the dense and keyword searches before fusion.
         hybrid: False searches with dense vectors only.
-        rrf_k: the reciprocal-rank constant: the lower, the more a list's first ranks count.
+        rrf_k: the reciprocal-rank constant (60 is the usual choice).
         dense_weight, keyword_weight: weights of the two rankings of chunks in the fusion.
         article_weight: weight of a third ranking, of whole articles by BM25 (0: none).
         max_per_article: most passages one article may contribute.
@@ -159,7 +159,7 @@ class HybridRetriever:
         k: int = 5,
         fetch_k: int = 40,
         hybrid: bool = True,
-        rrf_k: int = 30,
+        rrf_k: int = 60,
         dense_weight: float = 1.0,
         keyword_weight: float = 1.0,
         article_weight: float = 0.5,

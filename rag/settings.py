@@ -40,7 +40,7 @@ class RetrievalSettings(BaseModel):
     k: int = Field(default=5, ge=1, le=50)
     fetch_k: int = Field(default=40, ge=1, le=500)
     hybrid: bool = True
-    rrf_k: int = 30  # the reciprocal-rank constant (docs/retrieval.md, "Fusion constant")
+    rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
     article_weight: float = 0.5  # the ranking of whole articles by BM25 (docs/retrieval.md)
