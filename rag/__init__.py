@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rag.answering import AnswerEngine, History, LLMUnavailableWithSources
     from rag.api import NewsRAG
+    from rag.briefing import Briefing, Bullet, read_brief_request
     from rag.claims import ClaimCheck, ClaimChecker, ClaimEvidence
     from rag.embeddings import (
         MAX_TOKENS,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
+    from rag.stories import Event, StoryArticle, StoryFinder, Timeline
     from rag.text import (
         FUNCTION_WORDS,
         MARKER,
@@ -71,6 +73,9 @@ _WHERE = {
     "History": "rag.answering",
     "LLMUnavailableWithSources": "rag.answering",
     "NewsRAG": "rag.api",
+    "Briefing": "rag.briefing",
+    "Bullet": "rag.briefing",
+    "read_brief_request": "rag.briefing",
     "ClaimCheck": "rag.claims",
     "ClaimChecker": "rag.claims",
     "ClaimEvidence": "rag.claims",
@@ -107,6 +112,10 @@ _WHERE = {
     "Filters": "rag.store",
     "NewsStore": "rag.store",
     "StoreStats": "rag.store",
+    "Event": "rag.stories",
+    "StoryArticle": "rag.stories",
+    "StoryFinder": "rag.stories",
+    "Timeline": "rag.stories",
     "FUNCTION_WORDS": "rag.text",
     "MARKER": "rag.text",
     "MONTH_NAMES": "rag.text",
@@ -134,6 +143,8 @@ __all__ = [
     "Article",
     "ArticleHit",
     "ArticleInfo",
+    "Briefing",
+    "Bullet",
     "Chunk",
     "Citation",
     "ClaimCheck",
@@ -142,6 +153,7 @@ __all__ = [
     "ConfigError",
     "Correction",
     "EmptyStoreError",
+    "Event",
     "Filters",
     "History",
     "HybridRetriever",
@@ -162,6 +174,9 @@ __all__ = [
     "Settings",
     "StoreError",
     "StoreStats",
+    "StoryArticle",
+    "StoryFinder",
+    "Timeline",
     "Verified",
     "Verifier",
     "canonical_url",
@@ -173,6 +188,7 @@ __all__ = [
     "model_path",
     "onnx_model_file",
     "parse_url",
+    "read_brief_request",
     "sentence_spans",
     "sentences",
     "stem",

@@ -1,0 +1,193 @@
+"""Briefings: "brief me on X since DATE" as 5-8 cited bullets, newest development first.
+
+A briefing is read off the story's :class:`~rag.stories.Timeline`: each bullet is one event (its
+extractive summary, citing the event's articles) and says what changed since the report before it:
+the sentence of the event's articles that brings the most content words (numbers and names count
+double) that the previous event's articles did not have. ``since`` keeps the events that end on or
+after it; the report before the first of them still counts as "previous", so the oldest bullet says
+what is new since then too. With fewer events than ``min_bullets`` the newest events are split into
+their articles, one bullet each.
+
+Extractive: every bullet is made of the articles' own sentences, so it needs no LLM.
+
+Example:
+    >>> brief = build_briefing(timeline, since=date(2022, 10, 1))  # doctest: +SKIP
+    >>> print(brief.text)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from rag._dates import named_dates
+from rag.stories import Event, StoryArticle, Timeline, summarize
+from rag.text import sentence_spans
+from rag.verify import content_stems_weighted
+
+__all__ = ["Briefing", "Bullet", "build_briefing", "read_brief_request"]
+
+_SCAN_SENTENCES = 6  # sentences of each article's opening searched for what is new
+_MIN_NEW = 2.0  # the least weight of new content words for a sentence to count as a change
+_REQUEST = re.compile(
+    r"^\s*(?:please\s+)?(?:brief|catch)\s+me\s+(?:up\s+)?on\s+(?P<topic>.+?)"
+    r"(?:\s+(?P<since>(?:since|after)\s+.+?))?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """One development: its date, summary, what changed since the previous report, citations."""
+
+    date: date | None
+    summary: str
+    changed: str  # the sentence with the most that is new ("" if none; the summary itself if it is)
+    previous: date | None  # the date of the report it is compared with
+    numbers: tuple[int, ...]  # the cited articles' numbers in the timeline
+    changed_numbers: tuple[int, ...]  # the article(s) the change is quoted from
+
+    def text(self) -> str:
+        """The bullet as one line of Markdown with ``[n]`` markers."""
+        when = self.date.isoformat() if self.date else "undated"
+        marks = "".join(f"[{n}]" for n in self.numbers)
+        line = f"**{when}**: {self.summary} {marks}"
+        if self.changed == self.summary and self.previous:
+            line += f" (new since {self.previous.isoformat()})"
+        elif self.changed and self.previous:
+            new = "".join(f"[{n}]" for n in self.changed_numbers)
+            line += f" New since {self.previous.isoformat()}: {self.changed} {new}"
+        elif self.previous is None:
+            line += " (first report)"
+        return line
+
+
+@dataclass
+class Briefing:
+    """A story's briefing: bullets newest first, over the timeline they cite."""
+
+    query: str
+    since: date | None
+    bullets: list[Bullet]
+    timeline: Timeline
+    backend: str = "extractive"
+
+    @property
+    def text(self) -> str:
+        """The briefing as Markdown bullets."""
+        if not self.bullets:
+            scope = f" since {self.since.isoformat()}" if self.since else ""
+            return f"The articles hold nothing on {self.query!r}{scope}."
+        return "\n".join(f"- {b.text()}" for b in self.bullets)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"query", "since", "text", "bullets": [...], "articles": [...]}``."""
+        return {
+            "query": self.query,
+            "since": self.since.isoformat() if self.since else None,
+            "backend": self.backend,
+            "text": self.text,
+            "bullets": [
+                {
+                    "date": b.date.isoformat() if b.date else None,
+                    "summary": b.summary,
+                    "changed": b.changed,
+                    "previous": b.previous.isoformat() if b.previous else None,
+                    "citations": list(b.numbers),
+                    "changed_citations": list(b.changed_numbers),
+                }
+                for b in self.bullets
+            ],
+            "articles": self.timeline.to_dict()["articles"],
+        }
+
+
+def read_brief_request(text: str, today: date) -> tuple[str, date | None] | None:
+    """``("X", since)`` from "Brief me on X since DATE" (None when the text is not such a request);
+    a date without a year is the latest one on or before ``today``."""
+    m = _REQUEST.match(text)
+    if not m:
+        return None
+    since = None
+    if m.group("since"):
+        scope = named_dates(m.group("since"), today)
+        if scope is None or scope.since is None:
+            return m.group("topic") + " " + m.group("since"), None
+        since = scope.since
+    return m.group("topic").strip(), since
+
+
+def _sentences(articles: Sequence[StoryArticle]) -> list[tuple[str, str]]:
+    out = []
+    for a in articles:
+        for start, end in sentence_spans(a.opening)[:_SCAN_SENTENCES]:
+            out.append((a.opening[start:end].strip(), a.article_id))
+    return out
+
+
+def _change(event: Event, previous: Event) -> tuple[str, str]:
+    """The sentence of ``event`` with the most weight of content words ``previous`` lacks."""
+    known: set[str] = set()
+    for a in previous.articles:
+        known |= set(content_stems_weighted(f"{a.title} {a.opening}"))
+    best: tuple[float, str, str] = (_MIN_NEW - 1e-9, "", "")
+    for sentence, aid in _sentences(event.articles):
+        words = content_stems_weighted(sentence)
+        if not 6 <= len(sentence.split()) <= 60:
+            continue
+        new = sum(w for s, w in words.items() if s not in known)
+        if new > best[0]:
+            best = (new, sentence, aid)
+    return best[1], best[2]
+
+
+def _units(events: list[Event], min_bullets: int) -> list[Event]:
+    """``events``, the newest split into single-article events while there are too few."""
+    units = list(events)
+    i = len(units) - 1
+    while len(units) < min_bullets and i >= 0:
+        event = units[i]
+        if len(event.articles) > 1:
+            parts = []
+            for a in event.articles:
+                summary, source = summarize([a])
+                parts.append(replace(event, date=a.published, end=a.published, summary=summary,
+                                     summary_article=source, articles=(a,)))  # fmt: skip
+            units[i : i + 1] = parts
+        i -= 1
+    return units
+
+
+def build_briefing(
+    timeline: Timeline,
+    since: date | None = None,
+    *,
+    max_bullets: int = 8,
+    min_bullets: int = 5,
+) -> Briefing:
+    """The briefing over ``timeline``: the events ending on or after ``since``, newest first."""
+    units = _units(timeline.events, min_bullets)
+    numbers = {a.article_id: i for i, a in enumerate(timeline.articles, start=1)}
+    bullets: list[Bullet] = []
+    for i in range(len(units) - 1, -1, -1):
+        event = units[i]
+        if since and event.end and event.end < since:
+            break
+        previous = units[i - 1] if i > 0 else None
+        changed, source = _change(event, previous) if previous else ("", "")
+        bullets.append(
+            Bullet(
+                date=event.date,
+                summary=event.summary,
+                changed=changed,
+                previous=previous.end if previous else None,
+                numbers=tuple(numbers[a] for a in event.article_ids),
+                changed_numbers=(numbers[source],) if source else (),
+            )
+        )
+        if len(bullets) >= max_bullets:
+            break
+    return Briefing(query=timeline.query, since=since, bullets=bullets, timeline=timeline)
