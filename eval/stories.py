@@ -90,12 +90,21 @@ def load_stories(path: Path | str) -> list[LabelledStory]:
 def _ordering(timeline: Timeline, wanted: set[str]) -> float | None:
     """Pairs of found story articles on different days whose events are in date order (None: no pair)."""
     event_of = {aid: i for i, e in enumerate(timeline.events) for aid in e.article_ids}
-    dated = [(a.published, event_of[a.article_id]) for a in timeline.articles if a.article_id in wanted]
-    pairs = [(x, y) for x, y in combinations(dated, 2) if x[0] and y[0] and x[0] != y[0]]
+    dated = [
+        (a.published, event_of[a.article_id])
+        for a in timeline.articles
+        if a.article_id in wanted and a.published is not None
+    ]
+    pairs = [(x, y) for x, y in combinations(dated, 2) if x[0] != y[0]]
     if not pairs:
         return None
-    agree = sum((x[0] < y[0]) == (x[1] <= y[1]) if x[1] != y[1] else True for x, y in pairs)
+    agree = sum(x[1] == y[1] or (x[0] < y[0]) == (x[1] < y[1]) for x, y in pairs)
     return agree / len(pairs)
+
+
+def _in_date_order(timeline: Timeline) -> bool:
+    days = [e.date for e in timeline.events if e.date is not None]
+    return days == sorted(days)
 
 
 def score_timeline(
@@ -117,10 +126,7 @@ def score_timeline(
         "recall": round(len(hit) / len(gold), 3),
         "precision": round(len(hit) / len(counted), 3) if counted else 0.0,
         "ordering": _ordering(timeline, gold),
-        "in_date_order": all(
-            (a.date or b.date) is None or (a.date and b.date and a.date <= b.date)
-            for a, b in zip(timeline.events, timeline.events[1:], strict=False)
-        ),
+        "in_date_order": _in_date_order(timeline),
         "missed": sorted(gold - found),
         "extra": sorted(counted - gold),
         "seconds": round(timeline.timings.get("total", 0.0), 3),

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,7 +25,8 @@ from datetime import date
 from typing import Any
 
 from rag._dates import named_dates
-from rag.stories import Event, StoryArticle, Timeline, summarize
+from rag.records import Answer, Citation
+from rag.stories import Event, StoryArticle, Timeline, name_stems, summarize
 from rag.text import sentence_spans
 from rag.verify import content_stems_weighted
 
@@ -43,18 +45,18 @@ _REQUEST = re.compile(
 class Bullet:
     """One development: its date, summary, what changed since the previous report, citations."""
 
-    date: date | None
+    date: dt.date | None
     summary: str
     changed: str  # the sentence with the most that is new ("" if none; the summary itself if it is)
-    previous: date | None  # the date of the report it is compared with
+    previous: dt.date | None  # the date of the report it is compared with
     numbers: tuple[int, ...]  # the cited articles' numbers in the timeline
     changed_numbers: tuple[int, ...]  # the article(s) the change is quoted from
 
-    def text(self) -> str:
-        """The bullet as one line of Markdown with ``[n]`` markers."""
+    def text(self, *, markdown: bool = True) -> str:
+        """The bullet as one line with ``[n]`` markers (``markdown``: the date in bold)."""
         when = self.date.isoformat() if self.date else "undated"
         marks = "".join(f"[{n}]" for n in self.numbers)
-        line = f"**{when}**: {self.summary} {marks}"
+        line = f"**{when}**: {self.summary} {marks}" if markdown else f"{when}: {self.summary} {marks}"
         if self.changed == self.summary and self.previous:
             line += f" (new since {self.previous.isoformat()})"
         elif self.changed and self.previous:
@@ -82,6 +84,31 @@ class Briefing:
             scope = f" since {self.since.isoformat()}" if self.since else ""
             return f"The articles hold nothing on {self.query!r}{scope}."
         return "\n".join(f"- {b.text()}" for b in self.bullets)
+
+    def as_answer(self) -> Answer:
+        """The briefing as an :class:`~rag.records.Answer`: plain-text bullets (one paragraph each)
+        whose ``[n]`` markers cite the articles' openings, quoting the sentence the bullet took from
+        each (its first sentence otherwise), for apps that show answers and their sources."""
+        lines = [f"• {b.text(markdown=False)}" for b in self.bullets]
+        cited = sorted({n for b in self.bullets for n in (*b.numbers, *b.changed_numbers)})
+        used = [s for b in self.bullets for s in (b.summary, b.changed) if s]
+        citations = []
+        for n in cited:
+            passage = self.timeline.articles[n - 1].passage()
+            spans = sentence_spans(passage.text)
+            start, end = next(
+                ((passage.text.find(s), passage.text.find(s) + len(s)) for s in used if s in passage.text),
+                spans[0] if spans else (0, len(passage.text)),
+            )
+            citations.append(Citation(n, passage, passage.text[start:end], start, end))
+        return Answer(
+            question=f"Brief me on {self.query}" + (f" since {self.since.isoformat()}" if self.since else ""),
+            text="\n\n".join(lines) if lines else self.text,
+            citations=citations,
+            sources=[c.passage for c in citations],
+            abstained=not lines,
+            backend=self.backend,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """``{"query", "since", "text", "bullets": [...], "articles": [...]}``."""
@@ -128,23 +155,25 @@ def _sentences(articles: Sequence[StoryArticle]) -> list[tuple[str, str]]:
     return out
 
 
-def _change(event: Event, previous: Event) -> tuple[str, str]:
-    """The sentence of ``event`` with the most weight of content words ``previous`` lacks."""
+def _change(event: Event, previous: Event, name: set[str]) -> tuple[str, str]:
+    """The sentence of ``event`` with the most weight of content words ``previous`` lacks, among
+    those that name the story (``name``: its stems) when any does."""
     known: set[str] = set()
     for a in previous.articles:
         known |= set(content_stems_weighted(f"{a.title} {a.opening}"))
-    best: tuple[float, str, str] = (_MIN_NEW - 1e-9, "", "")
+    best: tuple[tuple[bool, float], str, str] = ((False, _MIN_NEW - 1e-9), "", "")
     for sentence, aid in _sentences(event.articles):
         words = content_stems_weighted(sentence)
         if not 6 <= len(sentence.split()) <= 60:
             continue
         new = sum(w for s, w in words.items() if s not in known)
-        if new > best[0]:
-            best = (new, sentence, aid)
+        score = (bool(name & set(words)), new)
+        if new >= _MIN_NEW and score > best[0]:
+            best = (score, sentence, aid)
     return best[1], best[2]
 
 
-def _units(events: list[Event], min_bullets: int) -> list[Event]:
+def _units(events: list[Event], min_bullets: int, name: set[str]) -> list[Event]:
     """``events``, the newest split into single-article events while there are too few."""
     units = list(events)
     i = len(units) - 1
@@ -153,7 +182,7 @@ def _units(events: list[Event], min_bullets: int) -> list[Event]:
         if len(event.articles) > 1:
             parts = []
             for a in event.articles:
-                summary, source = summarize([a])
+                summary, source = summarize([a], name)
                 parts.append(replace(event, date=a.published, end=a.published, summary=summary,
                                      summary_article=source, articles=(a,)))  # fmt: skip
             units[i : i + 1] = parts
@@ -169,15 +198,16 @@ def build_briefing(
     min_bullets: int = 5,
 ) -> Briefing:
     """The briefing over ``timeline``: the events ending on or after ``since``, newest first."""
-    units = _units(timeline.events, min_bullets)
+    name = name_stems(timeline.query)
+    units = _units(timeline.events, min_bullets, name)
     numbers = {a.article_id: i for i, a in enumerate(timeline.articles, start=1)}
+    recent = [i for i, u in enumerate(units) if not since or (u.end or u.date or date.max) >= since]
+    recent.sort(key=lambda i: (units[i].end or units[i].date or date.min, i), reverse=True)
     bullets: list[Bullet] = []
-    for i in range(len(units) - 1, -1, -1):
+    for i in recent[:max_bullets]:
         event = units[i]
-        if since and event.end and event.end < since:
-            break
         previous = units[i - 1] if i > 0 else None
-        changed, source = _change(event, previous) if previous else ("", "")
+        changed, source = _change(event, previous, name) if previous else ("", "")
         bullets.append(
             Bullet(
                 date=event.date,
@@ -188,6 +218,4 @@ def build_briefing(
                 changed_numbers=(numbers[source],) if source else (),
             )
         )
-        if len(bullets) >= max_bullets:
-            break
     return Briefing(query=timeline.query, since=since, bullets=bullets, timeline=timeline)

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,16 +37,34 @@ import numpy as np
 
 from rag._query import content_words
 from rag.question import Query
-from rag.records import chunk_id
+from rag.records import Passage, chunk_id
 from rag.retrieval import ArticleHit, HybridRetriever
 from rag.store import NewsStore
 from rag.text import sentence_spans, stem
 
-__all__ = ["Event", "StoryArticle", "StoryFinder", "Timeline", "build_timeline", "group_events"]
+__all__ = [
+    "Event",
+    "StoryArticle",
+    "StoryFinder",
+    "Timeline",
+    "build_timeline",
+    "group_events",
+    "name_stems",
+    "summarize",
+]
 
 _OPENING_SENTENCES = 3  # sentences of an article's first chunk that can summarise it
 _MIN_WORDS, _MAX_WORDS = 6, 60  # a summary sentence's length in words
-_BOILERPLATE = ("sign up for", "newsletter", "click here", "subscribe", "this story has been updated")
+_BOILERPLATE = (
+    "sign up for",
+    "newsletter",
+    "click here",
+    "subscribe",
+    "this story has been updated",
+    "latest coverage",
+    "updates here",
+    "whatsapp",
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,22 @@ class StoryArticle:
     relevance: float  # fused score relative to the best hit (1.0 = the best)
     cover: float  # share of the story name's content words in the title and opening
     opening: str  # the article's first chunk
+
+    def passage(self) -> Passage:
+        """The article's opening as a :class:`~rag.records.Passage` (its first chunk)."""
+        return Passage(
+            chunk_id=chunk_id(self.article_id, 0),
+            article_id=self.article_id,
+            text=self.opening,
+            start=0,
+            end=len(self.opening),
+            position=0,
+            title=self.title,
+            published=self.published,
+            source=self.source,
+            url=self.url,
+            score=self.relevance,
+        )
 
     def to_dict(self, n: int | None = None) -> dict[str, Any]:
         """The article as JSON (``n``: its citation number in the timeline)."""
@@ -78,8 +113,8 @@ class StoryArticle:
 class Event:
     """Articles of one story published within a day or two about the same development."""
 
-    date: date | None  # the first article's date
-    end: date | None  # the last article's date
+    date: dt.date | None  # the first article's date
+    end: dt.date | None  # the last article's date
     summary: str  # an extractive one-line summary (a sentence of one of its articles)
     summary_article: str  # the article the summary sentence comes from
     articles: tuple[StoryArticle, ...]  # in date order
@@ -137,7 +172,8 @@ class Timeline:
         }
 
 
-def _stems(text: str) -> set[str]:
+def name_stems(text: str) -> set[str]:
+    """The stems of a text's content words (how a story's name is matched)."""
     return {stem(w) for w in content_words(text)}
 
 
@@ -164,9 +200,9 @@ class StoryFinder:
         store: NewsStore,
         *,
         fetch_k: int = 400,
-        min_relative: float = 0.3,
-        min_cover: float = 0.99,
-        min_centroid: float = 0.75,
+        min_relative: float = 0.2,
+        min_cover: float = 0.67,
+        min_centroid: float = 0.7,
     ) -> None:
         self.store = store
         self.min_relative = min_relative
@@ -190,14 +226,14 @@ class StoryFinder:
         openings = self.store.passages([chunk_id(h.article_id, 0) for h in hits])
         vectors = self.store.vectors(list(openings))
         infos = self.store.articles()
-        name = _stems(query.question)
+        name = name_stems(query.question)
         found: list[StoryArticle] = []
         for h in hits:
             info = infos.get(h.article_id)
             lede = openings.get(chunk_id(h.article_id, 0))
             if info is None or lede is None:
                 continue
-            words = _stems(f"{info.title} {lede.text}")
+            words = name_stems(f"{info.title} {lede.text}")
             cover = len(name & words) / len(name) if name else 1.0
             found.append(
                 StoryArticle(
@@ -229,38 +265,43 @@ class StoryFinder:
         ]
 
 
-def _candidate_sentences(article: StoryArticle) -> list[str]:
-    """The first sentences of an article's opening that can stand as a summary."""
+def _candidate_sentences(article: StoryArticle, name: set[str] | frozenset[str]) -> list[str]:
+    """The sentences of an article's opening that can stand as a summary: its first few, and any
+    later one that names the story (a digest reaches it after other news)."""
     out = []
-    for a, b in sentence_spans(article.opening):
+    for i, (a, b) in enumerate(sentence_spans(article.opening)):
         text = article.opening[a:b].strip()
         n = len(text.split())
         low = text.lower()
-        if _MIN_WORDS <= n <= _MAX_WORDS and not any(bp in low for bp in _BOILERPLATE):
+        if not _MIN_WORDS <= n <= _MAX_WORDS or any(bp in low for bp in _BOILERPLATE):
+            continue
+        if i < _OPENING_SENTENCES or name_stems(text) & name:
             out.append(text)
-        if len(out) >= _OPENING_SENTENCES:
-            break
     return out
 
 
-def summarize(articles: Sequence[StoryArticle]) -> tuple[str, str]:
+def summarize(
+    articles: Sequence[StoryArticle], name: set[str] | frozenset[str] = frozenset()
+) -> tuple[str, str]:
     """The event's most central opening sentence and the id of its article: the sentence whose
     content words overlap most with the titles and openings of the event's articles (its own
-    article counted once, like the others); a title when no sentence qualifies."""
-    bags = [_stems(f"{a.title} {a.opening}") for a in articles]
-    best: tuple[float, str, str] = (-1.0, "", "")
+    article counted once, like the others). Sentences that name the story (share a word with
+    ``name``, its stems) are preferred: a digest's opening is about something else; when none
+    does, a title that names it; the best sentence when no title does either."""
+    bags = [name_stems(f"{a.title} {a.opening}") for a in articles]
+    best: tuple[tuple[bool, float], str, str] = ((False, -1.0), "", "")
     for a in articles:
-        for sentence in _candidate_sentences(a):
-            words = _stems(sentence)
+        for sentence in _candidate_sentences(a, name):
+            words = name_stems(sentence)
             if not words:
                 continue
-            score = sum(len(words & bag) / len(words) for bag in bags) / len(bags)
-            # Prefer the wording that overlaps with the event, then the earlier-reported one.
-            if score > best[0] + 1e-9:
+            score = (bool(words & name), sum(len(words & bag) / len(words) for bag in bags) / len(bags))
+            if score > best[0]:
                 best = (score, sentence, a.article_id)
-    if best[1]:
+    titled = [a for a in articles if name_stems(a.title) & name]
+    if best[1] and (best[0][0] or not titled):
         return best[1], best[2]
-    head = max(articles, key=lambda a: a.relevance)
+    head = max(titled or articles, key=lambda a: a.relevance)
     return head.title, head.article_id
 
 
@@ -268,18 +309,21 @@ def group_events(
     articles: Sequence[StoryArticle],
     vectors: dict[str, np.ndarray],
     *,
-    min_similarity: float = 0.7,
-    gap_days: int = 1,
+    name: set[str] | frozenset[str] = frozenset(),
+    min_similarity: float = 0.75,
+    span_days: int = 1,
 ) -> list[Event]:
-    """The articles (in date order) grouped into events: same or adjacent days and close vectors."""
+    """The articles (in date order) grouped into events: an event spans at most ``span_days``
+    after its first article, and an article joins the open event whose mean vector is closest,
+    when that is at least ``min_similarity``; ``name``: the story's stems, for the summaries."""
     groups: list[list[StoryArticle]] = []
     sums: list[np.ndarray] = []
     for a in articles:
         v = vectors[a.article_id]
         best, best_sim = -1, min_similarity
         for i, g in enumerate(groups):
-            last = g[-1].published
-            if a.published and last and a.published - last > timedelta(days=gap_days):
+            first = g[0].published
+            if a.published and first and a.published - first > timedelta(days=span_days):
                 continue
             sim = float(_unit(sums[i]) @ v)
             if sim >= best_sim:
@@ -292,7 +336,7 @@ def group_events(
             sums[best] = sums[best] + v
     events = []
     for g in groups:
-        summary, source_id = summarize(g)
+        summary, source_id = summarize(g, name)
         events.append(Event(g[0].published, g[-1].published, summary, source_id, tuple(g)))
     events.sort(key=lambda e: (e.date or date.min, e.end or date.min))
     return events
@@ -313,7 +357,7 @@ def build_timeline(
     asked = Query(query, since=since, until=until, sources=tuple(sources))
     articles, vectors = finder.find(asked)
     t1 = time.perf_counter()
-    events = group_events(articles, vectors)
+    events = group_events(articles, vectors, name=name_stems(query))
     ordered = [a for e in events for a in e.articles]
     ordered.sort(key=lambda a: (a.published or date.min, a.article_id))
     return Timeline(
