@@ -6,6 +6,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
+# A portable llama.cpp build: a native one crashed in decode on a CPU with AMX/AVX-512 (a VM).
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 .PHONY: setup setup-dev run chat test test-fast lint bench clean
 

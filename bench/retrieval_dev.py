@@ -10,7 +10,7 @@ Rows:
 - ``bm25-window``: FINDINGS' reference: Okapi BM25 over whole articles published in the 7 days up
   to the question's date.
 - ``newsrag``: ``HybridRetriever.search(Query(question, as_of=date))``, articles in fused order;
-  and ablations (dense or keyword alone, no recency weighting).
+  and ablations (dense or keyword alone, no ranking of whole articles, no recency weighting).
 
 Every row is measured twice: each question as of its quiz date, and with the date removed (as a
 user types it into the chat; relative phrases such as "this week" then have no anchor).
@@ -43,7 +43,7 @@ set_env_defaults()
 
 from eval.metrics import hit_at_k, mrr_at_k  # noqa: E402
 from eval.tutorial import load_jsonl, tutorial_store  # noqa: E402
-from rag import HybridRetriever, MiniLMEmbeddings, NewsStore, Query  # noqa: E402
+from rag import HybridRetriever, MiniLMEmbeddings, NewsStore, Query, Settings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "realtimeqa"
 Ranker = Callable[[dict[str, Any]], list[str]]
@@ -67,7 +67,6 @@ def newsrag_store(corpus: Path, cache: Path, embeddings: MiniLMEmbeddings) -> Ne
     """The corpus ingested as ``newsrag ingest`` would (chunk sizes from Settings), cached; a cache
     made with other chunk settings is brought up to date by the (idempotent) pipeline."""
     from ingest import IngestOptions, ingest
-    from rag import Settings
 
     options = IngestOptions.from_settings(Settings())
     chunking = f"{options.max_tokens}/{options.overlap_tokens}/{options.header}/{embeddings.backend}"
@@ -168,17 +167,22 @@ def _ours(retriever: HybridRetriever) -> Ranker:
     return rank
 
 
+ABLATIONS: list[tuple[str, dict[str, Any]]] = [
+    ("newsrag hybrid (default settings)", {}),
+    ("  ablation: dense only", {"retrieval.hybrid": False}),
+    ("  ablation: keyword only", {"retrieval.dense_weight": 0.0}),
+    ("  ablation: no whole-article ranking", {"retrieval.article_weight": 0.0}),
+    ("  ablation: no recency weighting", {"retrieval.recency_window_days": None}),
+]
+
+
 def _newsrag_rows(store: NewsStore, questions: list[dict[str, Any]]) -> list[Row]:
-    """newsrag's retriever with default settings, then one part of it switched off at a time."""
+    """newsrag's retriever with default settings, then one part of it switched off at a time; each
+    built as the app builds it (``HybridRetriever.from_settings``)."""
+    base = Settings()
     return [
-        measure_both("newsrag hybrid (default settings)", questions, _ours(HybridRetriever(store))),
-        measure_both("  ablation: dense only", questions, _ours(HybridRetriever(store, hybrid=False))),
-        measure_both("  ablation: keyword only", questions, _ours(HybridRetriever(store, dense_weight=0.0))),
-        measure_both(
-            "  ablation: no recency weighting",
-            questions,
-            _ours(HybridRetriever(store, recency_window_days=None)),
-        ),
+        measure_both(name, questions, _ours(HybridRetriever.from_settings(store, base.with_overrides(sets))))
+        for name, sets in ABLATIONS
     ]
 
 

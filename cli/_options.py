@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -23,6 +25,13 @@ ChromaOpt = Annotated[
     str | None, typer.Option("--chroma-url", help="http://host:port of a `chroma run` server.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Only articles published on/before (YYYY-MM-DD).")
+]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress on stderr.")]
+PrivateUrlsOpt = Annotated[
+    bool, typer.Option("--allow-private-urls", help="Allow fetching from private/loopback addresses.")
+]
 BackendOpt = Annotated[
     Literal["auto", "local", "openai", "extractive"] | None,  # rag.Settings' llm.backend
     typer.Option(
@@ -48,25 +57,71 @@ AuthOpt = Annotated[
 ]
 
 
-def web_settings(
-    home: Path | None,
-    collection: str | None,
-    chroma_url: str | None,
-    host: str | None,
-    port: int | None,
-    auth: str | None,
-    max_upload_mb: float | None,
-    backend: str | None,
-) -> Settings:
-    """The settings of a command that serves the chat page (``chat``, ``serve``), flags on top."""
-    extra = {
-        "ui.host": host,
-        "ui.port": port,
-        "ui.auth": auth,
-        "ui.max_upload_mb": max_upload_mb,
-        "llm.backend": backend,
-    }
-    return settings_from(home, collection, chroma_url, **extra)
+@dataclass(frozen=True)
+class Where:
+    """Where a command's articles are: its ``--home``, ``--collection`` and ``--chroma-url``
+    (``None``: what the settings say)."""
+
+    home: Path | None = None
+    collection: str | None = None
+    chroma_url: str | None = None
+
+    def settings(self, **extra: Any) -> Settings:
+        """The settings with these flags and ``extra`` (dotted keys) on top; see :func:`settings_from`."""
+        return settings_from(self.home, self.collection, self.chroma_url, **extra)
+
+
+_WHERE_FLAGS: dict[str, Any] = {"home": HomeOpt, "collection": CollectionOpt, "chroma_url": ChromaOpt}
+
+
+def where_flags(*names: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the flags of :class:`Where` (``names``, default all three) in place of its
+    keyword-only parameter ``where: Where``: typer sees the flags, the command gets one ``Where``."""
+    chosen = names or tuple(_WHERE_FLAGS)
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        sig = inspect.signature(command, eval_str=True)
+        params = [p for p in sig.parameters.values() if p.name != "where"]
+        kind = inspect.Parameter.KEYWORD_ONLY
+        params += [inspect.Parameter(n, kind, default=None, annotation=_WHERE_FLAGS[n]) for n in chosen]
+
+        def with_flags(**kwargs: Any) -> None:
+            where = Where(**{n: kwargs.pop(n) for n in chosen})
+            command(**kwargs, where=where)
+
+        with_flags.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        with_flags.__annotations__ = {p.name: p.annotation for p in params}
+        with_flags.__doc__, with_flags.__name__ = command.__doc__, command.__name__
+        return with_flags
+
+    return decorate
+
+
+def web_command(serve: Callable[[Settings], None]) -> Callable[..., None]:
+    """The typer command of ``serve`` (``chat``, ``serve``: the chat page on ui.host:ui.port): its
+    flags make the settings it is called with; its help is ``serve``'s docstring."""
+
+    @where_flags()
+    def command(
+        host: HostOpt = None,
+        port: PortOpt = None,
+        auth: AuthOpt = None,
+        backend: BackendOpt = None,
+        max_upload_mb: MaxUploadOpt = None,
+        *,
+        where: Where,
+    ) -> None:
+        ui = {"ui.host": host, "ui.port": port, "ui.auth": auth, "ui.max_upload_mb": max_upload_mb}
+        serve(where.settings(**ui, **{"llm.backend": backend}))
+
+    command.__doc__ = serve.__doc__
+    return command
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Say ``error: message`` on stderr; the exit to raise (``raise fail(...)``) with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
 
 
 def is_loopback(host: str) -> bool:
@@ -98,8 +153,7 @@ def settings_from(
             overrides["chroma_url"] = chroma_url
         return base.with_overrides(overrides) if overrides else base
     except (ValidationError, KeyError) as exc:
-        typer.echo(f"error: invalid settings: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise fail(f"invalid settings: {exc}", 2) from exc
 
 
 def open_store(settings: Settings) -> NewsStore:
@@ -108,8 +162,7 @@ def open_store(settings: Settings) -> NewsStore:
     try:
         return NewsStore.from_settings(settings)
     except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(str(exc), 1) from exc
 
 
 def parse_date(value: str | None, option: str) -> date | None:
@@ -131,13 +184,11 @@ def reported_errors(as_json: bool) -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise fail(str(exc), 2) from exc
     except NewsragError as exc:
         if as_json:
             typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(str(exc), 1) from exc
 
 
 @contextmanager

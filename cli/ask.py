@@ -13,16 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import (
-    BackendOpt,
-    ChromaOpt,
-    CollectionOpt,
-    HomeOpt,
-    JsonOpt,
-    parse_date,
-    reported_errors,
-    settings_from,
-)
+from cli._options import AsOfOpt, BackendOpt, JsonOpt, Where, parse_date, reported_errors, where_flags
 
 if TYPE_CHECKING:
     from rag import Answer, Passage
@@ -60,12 +51,10 @@ def _print_answer(answer: Answer) -> None:
     typer.echo(f"\n({answer.backend}" + (f", {total:.1f} s)" if total is not None else ")"), err=True)
 
 
+@where_flags()
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, e.g. 'What did Stoltenberg say?'.")],
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Ask as of this date (YYYY-MM-DD): later articles are left out."),
-    ] = None,
+    as_of: AsOfOpt = None,
     since: Annotated[str | None, typer.Option("--since", help="Only articles published on/after.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only articles published on/before.")] = None,
     source: Annotated[
@@ -86,15 +75,14 @@ def ask_command(
         bool, typer.Option("--stream", help="Print the model's words to stderr as they come.")
     ] = False,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Ask a question; the answer cites the ingested articles, or says they don't answer it."""
     from rag import Answer, LLMUnavailableWithSources, NewsRAG
 
     extra = {"llm.model": model, "llm.base_url": base_url, "retrieval.k": k}
-    settings = settings_from(home, collection, chroma_url, **extra)
+    settings = where.settings(**extra)
     final: Answer | None = None
     with closing(NewsRAG(settings)) as rag, reported_errors(as_json):
         try:

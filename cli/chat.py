@@ -8,38 +8,19 @@ Exit codes: 0 stopped with Ctrl+C; 1 the server could not start (port taken, sto
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from cli._options import (
-    AuthOpt,
-    BackendOpt,
-    ChromaOpt,
-    CollectionOpt,
-    HomeOpt,
-    HostOpt,
-    MaxUploadOpt,
-    PortOpt,
-    is_loopback,
-    web_settings,
-)
+from cli._options import fail, is_loopback, web_command
+
+if TYPE_CHECKING:
+    from rag import Settings
 
 
-def chat_command(
-    host: HostOpt = None,
-    port: PortOpt = None,
-    auth: AuthOpt = None,
-    backend: BackendOpt = None,
-    max_upload_mb: MaxUploadOpt = None,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
-) -> None:
+def chat(settings: Settings) -> None:
     """Open the chat page in your browser: ask, follow citations, add articles."""
     from rag import ConfigError, NewsRAG, NewsragError
-
-    settings = web_settings(home, collection, chroma_url, host, port, auth, max_upload_mb, backend)
-
     from ui import create_app, launch, launch_kwargs
 
     api = NewsRAG(settings)
@@ -62,11 +43,9 @@ def chat_command(
         typer.echo("Press Ctrl+C to stop.")
         app.block_thread()
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise fail(str(exc), 2) from exc
     except (NewsragError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise fail(str(exc), 1) from exc
     finally:
         api.close()
 
@@ -77,4 +56,4 @@ def _where(home: Path, chroma_url: str | None) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add ``chat`` to the ``newsrag`` app."""
-    app.command("chat")(chat_command)
+    app.command("chat")(web_command(chat))

@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli._options import (
-    ChromaOpt,
-    CollectionOpt,
-    HomeOpt,
-    JsonOpt,
-    parse_date,
-    reported_errors,
-    settings_from,
-)
+from cli._options import AsOfOpt, JsonOpt, Where, fail, parse_date, reported_errors, where_flags
 from cli.ask import print_source
 
 if TYPE_CHECKING:
@@ -40,24 +32,22 @@ def _print_check(result: ClaimCheck) -> None:
         print_source("\n", e.passage, e.quote)
 
 
+@where_flags()
 def check_command(
     claim: Annotated[str, typer.Argument(help="The claim, e.g. a sentence from a draft.")],
     article: Annotated[
         str | None, typer.Option("--article", help="Check it against this article id alone.")
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Only articles published on/before (YYYY-MM-DD).")
-    ] = None,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Check a claim against the ingested articles: supported, contradicted (and how) or not found."""
     from rag import NewsRAG
 
     when = parse_date(as_of, "--as-of")
-    with closing(NewsRAG(settings_from(home, collection, chroma_url))) as rag, reported_errors(as_json):
+    with closing(NewsRAG(where.settings())) as rag, reported_errors(as_json):
         result = rag.check(claim, article_id=article, as_of=when)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -65,6 +55,7 @@ def check_command(
         _print_check(result)
 
 
+@where_flags("home", "chroma_url")
 def eval_claims_command(
     claims: Annotated[
         Path, typer.Argument(help="A claim set (JSON lines), e.g. eval/sets/claims-dev.jsonl.")
@@ -74,8 +65,8 @@ def eval_claims_command(
         typer.Option("--corpus", help="A corpus file or folder holding the set's articles (repeatable)."),
     ],
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Score the claim checker on a labelled claim set: accuracy per kind (each claim checked
     against its own article; each corpus is ingested into its own eval collection first)."""
@@ -86,9 +77,8 @@ def eval_claims_command(
     try:
         items = load_claims(claims)
     except NewsragError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    base = settings_from(home, None, chroma_url)
+        raise fail(str(exc), 2) from exc
+    base = where.settings()
     todo, results = list(items), []
     for path in corpus:
         settings: Settings = base.with_overrides({"collection": corpus_collection(path, base)})

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from cli._options import BackendOpt, settings_from
+from cli._options import BackendOpt, JsonOpt, ProgressOpt, Where, fail, where_flags
 
 if TYPE_CHECKING:
     from eval.harness import EvalRun
@@ -43,13 +43,6 @@ eval_app = typer.Typer(
     "(same as `newsrag eval run`), `newsrag eval compare RUN_A RUN_B`.",
     pretty_exceptions_enable=False,
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _print_summary(run: EvalRun) -> None:
@@ -84,6 +77,7 @@ def _print_summary(run: EvalRun) -> None:
 # Long by declaration, not by logic: typer reads each of the ~20 options from this signature, and
 # the body only builds EvalOptions and reports the outcome.
 @eval_app.command("run")
+@where_flags()
 def run_command(
     questions: Annotated[Path, typer.Argument(help="Question set: .jsonl, .json or .csv.")],
     corpus: Annotated[
@@ -142,19 +136,10 @@ def run_command(
     with_choices: Annotated[
         bool, typer.Option("--with-choices", help="Add multiple-choice options to the question asked.")
     ] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bars on stderr.")
-    ] = True,
+    progress: ProgressOpt = True,
     as_json: JsonOpt = False,
-    home: Annotated[
-        Path | None, typer.Option("--home", help="State folder (default NEWSRAG_HOME or .newsrag).")
-    ] = None,
-    chroma_url: Annotated[
-        str | None, typer.Option("--chroma-url", help="http://host:port of a Chroma server.")
-    ] = None,
-    collection: Annotated[
-        str | None, typer.Option("--collection", help="Collection to evaluate (without --corpus).")
-    ] = None,
+    *,
+    where: Where,
 ) -> None:
     """Run QUESTIONS through newsrag; write per-question JSONL, summary.json, report.md and report.html."""
     from eval.harness import EvalOptions, parse_set, run_eval
@@ -163,7 +148,7 @@ def run_command(
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    settings = settings_from(home, collection, chroma_url)
+    settings = where.settings()
     try:
         options = EvalOptions(
             config=config,
@@ -185,11 +170,11 @@ def run_command(
         )
         run = run_eval(questions, options, settings=settings)
     except (ConfigError, InputError) as exc:
-        raise _fail(str(exc), 2) from exc
+        raise fail(str(exc), 2) from exc
     except NewsragError as exc:
-        raise _fail(f"{exc} (rows so far are kept: run the same command again to resume)", 1) from exc
+        raise fail(f"{exc} (rows so far are kept: run the same command again to resume)", 1) from exc
     except KeyboardInterrupt as exc:
-        raise _fail("interrupted: run the same command again to resume", 130) from exc
+        raise fail("interrupted: run the same command again to resume", 130) from exc
     if as_json:
         typer.echo(json.dumps(run.summary, ensure_ascii=False))
     else:
@@ -215,7 +200,7 @@ def compare_command(
     try:
         cmp = compare_runs(*runs)
     except NewsragError as exc:
-        raise _fail(str(exc), 2) from exc
+        raise fail(str(exc), 2) from exc
     text = render_compare_markdown(cmp, max_questions=max_questions)
     if out is not None:
         out.write_text(text + "\n", encoding="utf-8")
@@ -238,7 +223,7 @@ def report_command(
     try:
         run = load_run(run_dir)
     except NewsragError as exc:
-        raise _fail(str(exc), 2) from exc
+        raise fail(str(exc), 2) from exc
     md, page = write_reports(run)
     if as_json:
         typer.echo(json.dumps(run.summary, ensure_ascii=False))

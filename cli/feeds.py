@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
-from cli.watches import digest_folder, open_state, watch_retriever
+from cli._options import JsonOpt, PrivateUrlsOpt, ProgressOpt, Where, fail, store_session, where_flags
+from cli.watches import digest_folder, forget, open_state, watch_retriever
 
 if TYPE_CHECKING:
     from ingest.feeds import FeedPoller, PollResult
@@ -33,6 +33,7 @@ def _when(ts: float | None) -> str:
 
 
 @feeds_app.command("add")
+@where_flags("home", "collection")
 def add_command(
     url: Annotated[str, typer.Argument(help="The feed's http(s):// URL.")],
     every: Annotated[str, typer.Option("--every", help="How often to poll: 90s, 30m, 2h, 1d.")] = "30m",
@@ -40,8 +41,8 @@ def add_command(
         str,
         typer.Option("--on-removed", help="Items that leave the feed: keep their articles, or prune them."),
     ] = "keep",
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Add a feed (polled at the next `feeds poll`), or change its schedule."""
     from ingest.feeds import add_feed, parse_every
@@ -51,22 +52,22 @@ def add_command(
         seconds = parse_every(every)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--every") from exc
-    settings = settings_from(home, collection, None)
+    settings = where.settings()
     with open_state(settings) as state:
         try:
             new = add_feed(state, url, seconds, on_removed)
         except InputError as exc:
-            typer.echo(f"error: {exc.input}: {exc.reason}", err=True)
-            raise typer.Exit(2) from exc
+            raise fail(f"{exc.input}: {exc.reason}", 2) from exc
     typer.echo(
         f"{'added' if new else 'updated'} {url.strip()}: every {every}, items that leave it: {on_removed}"
     )
 
 
 @feeds_app.command("list")
-def list_command(as_json: JsonOpt = False, home: HomeOpt = None, collection: CollectionOpt = None) -> None:
+@where_flags("home", "collection")
+def list_command(as_json: JsonOpt = False, *, where: Where) -> None:
     """The feeds, their schedules and how their last polls went."""
-    with open_state(settings_from(home, collection, None)) as state:
+    with open_state(where.settings()) as state:
         feeds = state.feeds()
     if as_json:
         typer.echo(json.dumps([f.to_dict() for f in feeds], ensure_ascii=False))
@@ -83,43 +84,34 @@ def list_command(as_json: JsonOpt = False, home: HomeOpt = None, collection: Col
 
 
 @feeds_app.command("remove")
+@where_flags("home", "collection")
 def remove_command(
-    url: Annotated[str, typer.Argument(help="The feed's URL as added.")],
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
+    url: Annotated[str, typer.Argument(help="The feed's URL as added.")], *, where: Where
 ) -> None:
     """Stop polling a feed (its articles stay; `newsrag delete` removes articles)."""
-    with open_state(settings_from(home, collection, None)) as state:
-        gone = state.remove_feed(url.strip())
-    if not gone:
-        typer.echo(f"error: no feed {url!r} (see `newsrag feeds list`)", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"removed {url.strip()}")
+    unknown = f"no feed {url!r} (see `newsrag feeds list`)"
+    forget(where.settings(), lambda state: state.remove_feed(url.strip()), unknown, url.strip())
 
 
 @feeds_app.command("poll")
+@where_flags()
 def poll_command(
     once: Annotated[
         bool, typer.Option("--once", help="Poll every due feed once and exit (for cron).")
     ] = False,
     everything: Annotated[bool, typer.Option("--all", help="Poll every feed now, due or not.")] = False,
-    allow_private_urls: Annotated[
-        bool, typer.Option("--allow-private-urls", help="Allow feeds on private/loopback addresses.")
-    ] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show progress on stderr.")
-    ] = True,
+    allow_private_urls: PrivateUrlsOpt = False,
+    progress: ProgressOpt = True,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Poll the feeds that are due: new and changed items are ingested, watches make their digests."""
     from ingest.feeds import FeedPoller
     from ingest.pipeline import IngestOptions
 
     extra: dict[str, Any] = {"ingest.allow_private_urls": True} if allow_private_urls else {}
-    settings = settings_from(home, collection, chroma_url, **extra)
+    settings = where.settings(**extra)
     failed = False
     with open_state(settings) as state, store_session(settings, as_json) as store:
         poller = FeedPoller(store, state, IngestOptions.from_settings(settings))

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
+from cli._options import JsonOpt, PrivateUrlsOpt, ProgressOpt, Where, store_session, where_flags
 
 if TYPE_CHECKING:
     from ingest import IngestReport
 
 
+@where_flags()
 def ingest_command(
     inputs: Annotated[
         list[str] | None,
@@ -36,14 +37,11 @@ def ingest_command(
         int | None, typer.Option("--max-tokens", help="Most word pieces per chunk (default from settings).")
     ] = None,
     overlap: Annotated[int | None, typer.Option("--overlap", help="Chunk overlap, word pieces.")] = None,
-    allow_private_urls: Annotated[
-        bool, typer.Option("--allow-private-urls", help="Allow fetching from private/loopback addresses.")
-    ] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    allow_private_urls: PrivateUrlsOpt = False,
+    progress: ProgressOpt = True,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Add articles: files, folders, JSON/JSONL/CSV records, web pages and RSS/Atom feeds."""
     from ingest import SAMPLES, IngestOptions, count_inputs, ingest, parse_field_map
@@ -59,7 +57,7 @@ def ingest_command(
     extra: dict[str, Any] = {"chunk.max_tokens": max_tokens, "chunk.overlap_tokens": overlap}
     if allow_private_urls:
         extra["ingest.allow_private_urls"] = True
-    settings = settings_from(home, collection, chroma_url, **extra)
+    settings = where.settings(**extra)
     options = IngestOptions.from_settings(settings, prune=prune, fields=fields)
     with (
         store_session(settings, as_json) as store,  # entered first: counting the inputs may fail too
@@ -139,14 +137,10 @@ class _ProgressBar:
             self._progress.stop()
 
 
-def stats_command(
-    as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
-) -> None:
+@where_flags()
+def stats_command(as_json: JsonOpt = False, *, where: Where) -> None:
     """What the collection holds: articles, chunks, sources, date range."""
-    with store_session(settings_from(home, collection, chroma_url), as_json) as store:
+    with store_session(where.settings(), as_json) as store:
         stats = store.stats()
     first = stats.first_published.isoformat() if stats.first_published else None
     last = stats.last_published.isoformat() if stats.last_published else None
@@ -168,15 +162,15 @@ def stats_command(
             typer.echo(f"  ... and {len(stats.sources) - 15} more (--json lists all)")
 
 
+@where_flags()
 def delete_command(
     ids: Annotated[list[str], typer.Argument(help="Article ids (see `newsrag stats`, search results).")],
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Remove articles and their chunks. Exit 1 if some ids were not found."""
-    with store_session(settings_from(home, collection, chroma_url), as_json) as store:
+    with store_session(where.settings(), as_json) as store:
         known = store.articles(refresh=True)
         missing = [i for i in ids if i not in known]
         deleted = store.delete_articles([i for i in ids if i in known])

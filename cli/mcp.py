@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import typer
 
-from cli._options import BackendOpt, ChromaOpt, CollectionOpt, HomeOpt, settings_from
+from cli._options import BackendOpt, Where, where_flags
 
 
-def mcp_command(
-    backend: BackendOpt = None,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
-) -> None:
+@where_flags()
+def mcp_command(backend: BackendOpt = None, *, where: Where) -> None:
     """Serve the collection as MCP tools over stdin/stdout (search_news, ask, get_article)."""
     from rag import NewsRAG
 
-    settings = settings_from(home, collection, chroma_url, **{"llm.backend": backend})
+    settings = where.settings(**{"llm.backend": backend})
 
     from server import build_mcp
 

@@ -8,39 +8,21 @@ from ``NEWSRAG_API_KEYS``; browsers with the chat's login. Exit codes: 0 stopped
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from cli._options import (
-    AuthOpt,
-    BackendOpt,
-    ChromaOpt,
-    CollectionOpt,
-    HomeOpt,
-    HostOpt,
-    MaxUploadOpt,
-    PortOpt,
-    is_loopback,
-    web_settings,
-)
+from cli._options import fail, is_loopback, web_command
+
+if TYPE_CHECKING:
+    from rag import Settings
 
 
-def serve_command(
-    host: HostOpt = None,
-    port: PortOpt = None,
-    auth: AuthOpt = None,
-    backend: BackendOpt = None,
-    max_upload_mb: MaxUploadOpt = None,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
-) -> None:
+def serve(settings: Settings) -> None:
     """Serve the chat page, an OpenAI-compatible API (/v1) and an MCP server (/mcp) on one port."""
     import uvicorn
 
     from rag import ConfigError, NewsRAG
-
-    settings = web_settings(home, collection, chroma_url, host, port, auth, max_upload_mb, backend)
-
     from server import create_server_app
 
     api = NewsRAG(settings)
@@ -48,8 +30,7 @@ def serve_command(
         app = create_server_app(api, settings)
     except ConfigError as exc:
         api.close()
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise fail(str(exc), 2) from exc
     ui = settings.ui
     if not is_loopback(ui.host) and not ui.auth and not settings.api_key_set():
         typer.echo(
@@ -74,4 +55,4 @@ def serve_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the ``newsrag`` app."""
-    app.command("serve")(serve_command)
+    app.command("serve")(web_command(serve))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli._options import ChromaOpt, CollectionOpt, HomeOpt, JsonOpt, settings_from, store_session
+from cli._options import JsonOpt, Where, fail, store_session, where_flags
 
 if TYPE_CHECKING:
     from ingest.feedstate import FeedState
@@ -31,6 +32,16 @@ def open_state(settings: Settings) -> FeedState:
     from ingest.feedstate import FeedState, state_path
 
     return FeedState(state_path(settings.home, settings.collection))
+
+
+def forget(settings: Settings, remove: Callable[[FeedState], bool], unknown: str, what: str) -> None:
+    """Remove a feed or a watch from the state file: say ``removed what``, or exit 1 with ``unknown``
+    when ``remove`` did not know it."""
+    with open_state(settings) as state:
+        gone = remove(state)
+    if not gone:
+        raise fail(unknown, 1)
+    typer.echo(f"removed {what}")
 
 
 def digest_folder(settings: Settings) -> Path:
@@ -59,14 +70,15 @@ def _since(value: str) -> float:
 
 
 @watches_app.command("add")
+@where_flags("home", "collection")
 def add_command(
     name: Annotated[str, typer.Argument(help="A short name: letters, digits, '.', '_' or '-'.")],
     topic: Annotated[str, typer.Argument(help="The question or topic to look for, in plain words.")],
     webhook: Annotated[
         str | None, typer.Option("--webhook", help="POST each digest as JSON to this URL.")
     ] = None,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Save a watch; its first digest covers the articles that arrive from now on."""
     from ingest.watches import check_watch_name
@@ -78,20 +90,20 @@ def add_command(
         if webhook:
             check_url(webhook, allow_private=True)
     except InputError as exc:
-        typer.echo(f"error: {exc.input}: {exc.reason}", err=True)
-        raise typer.Exit(2) from exc
+        raise fail(f"{exc.input}: {exc.reason}", 2) from exc
     if not topic.strip():
         typer.echo("error: the topic is empty", err=True)
         raise typer.Exit(2)
-    with open_state(settings_from(home, collection, None)) as state:
+    with open_state(where.settings()) as state:
         new = state.add_watch(name, topic.strip(), webhook or "", time.time())
     typer.echo(f"{'added' if new else 'updated'} watch {name}: {topic.strip()}")
 
 
 @watches_app.command("list")
-def list_command(as_json: JsonOpt = False, home: HomeOpt = None, collection: CollectionOpt = None) -> None:
+@where_flags("home", "collection")
+def list_command(as_json: JsonOpt = False, *, where: Where) -> None:
     """The saved watches."""
-    with open_state(settings_from(home, collection, None)) as state:
+    with open_state(where.settings()) as state:
         watches = state.watches()
     if as_json:
         rows = [
@@ -112,21 +124,16 @@ def list_command(as_json: JsonOpt = False, home: HomeOpt = None, collection: Col
 
 
 @watches_app.command("remove")
-def remove_command(
-    name: Annotated[str, typer.Argument(help="The watch's name.")],
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-) -> None:
+@where_flags("home", "collection")
+def remove_command(name: Annotated[str, typer.Argument(help="The watch's name.")], *, where: Where) -> None:
     """Forget a watch and its kept digests (files already written stay)."""
-    with open_state(settings_from(home, collection, None)) as state:
-        gone = state.remove_watch(name)
-    if not gone:
-        typer.echo(f"error: no watch named {name!r}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"removed watch {name}")
+    forget(
+        where.settings(), lambda state: state.remove_watch(name), f"no watch named {name!r}", f"watch {name}"
+    )
 
 
 @watches_app.command("digest")
+@where_flags()
 def digest_command(
     name: Annotated[str, typer.Argument(help="The watch's name.")],
     since: Annotated[
@@ -136,9 +143,8 @@ def digest_command(
         ),
     ] = None,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """The watch's digest: made now from what arrived since its last one (or since --since), else
     the last one made."""
@@ -146,12 +152,11 @@ def digest_command(
     from ingest.watches import Digest, deliver, make_digest, write_digest
 
     start = _since(since) if since else None
-    settings = settings_from(home, collection, chroma_url)
+    settings = where.settings()
     with open_state(settings) as state, store_session(settings, as_json) as store:
         watch = state.watch(name)
         if watch is None:
-            typer.echo(f"error: no watch named {name!r} (see `newsrag watches list`)", err=True)
-            raise typer.Exit(1)
+            raise fail(f"no watch named {name!r} (see `newsrag watches list`)", 1)
         retriever = watch_retriever(store, settings)
         now = time.time()
         error = None
@@ -165,8 +170,7 @@ def digest_command(
             digest = Digest.from_dict(kept) if kept else Digest(name, watch.topic, watch.last_digest, now)
     _show(digest, as_json)
     if error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1)
+        raise fail(error, 1)
 
 
 def _show(digest: Digest, as_json: bool) -> None:

@@ -30,14 +30,12 @@ CHOICE_OVERLAP_THRESHOLD = 0.5
 # --------------------------------------------------------------------------------------------------
 
 
-def _check_k(k: int) -> None:
+def _top_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int) -> tuple[list[str], set[str]]:
+    """The first ``k`` distinct ranked ids (each at its first occurrence) and the gold ids as a set.
+    ``ValueError`` when ``k < 1``: so do the retrieval metrics below."""
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-
-
-def _dedupe(ids: Iterable[str]) -> list[str]:
-    """The ids in order, each kept at its first occurrence only."""
-    return list(dict.fromkeys(ids))
+    return list(dict.fromkeys(ranked_ids))[:k], set(gold_ids)
 
 
 def hit_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int) -> float | None:
@@ -48,15 +46,11 @@ def hit_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int) -> floa
 
     Returns:
         1.0 or 0.0; ``None`` when ``gold_ids`` is empty.
-
-    Raises:
-        ValueError: ``k < 1``.
     """
-    _check_k(k)
-    gold = set(gold_ids)
+    top, gold = _top_k(ranked_ids, gold_ids, k)
     if not gold:
         return None
-    return 1.0 if any(i in gold for i in _dedupe(ranked_ids)[:k]) else 0.0
+    return 1.0 if any(i in gold for i in top) else 0.0
 
 
 def recall_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int) -> float | None:
@@ -67,15 +61,11 @@ def recall_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int) -> f
 
     Returns:
         A share in [0, 1]; ``None`` when ``gold_ids`` is empty.
-
-    Raises:
-        ValueError: ``k < 1``.
     """
-    _check_k(k)
-    gold = set(gold_ids)
+    top, gold = _top_k(ranked_ids, gold_ids, k)
     if not gold:
         return None
-    found = gold.intersection(_dedupe(ranked_ids)[:k])
+    found = gold.intersection(top)
     return len(found) / len(gold)
 
 
@@ -87,15 +77,11 @@ def mrr_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int = 10) ->
 
     Returns:
         A value in {0} ∪ [1/k, 1]; ``None`` when ``gold_ids`` is empty.
-
-    Raises:
-        ValueError: ``k < 1``.
     """
-    _check_k(k)
-    gold = set(gold_ids)
+    top, gold = _top_k(ranked_ids, gold_ids, k)
     if not gold:
         return None
-    for rank, i in enumerate(_dedupe(ranked_ids)[:k], start=1):
+    for rank, i in enumerate(top, start=1):
         if i in gold:
             return 1.0 / rank
     return 0.0
@@ -111,15 +97,11 @@ def ndcg_at_k(ranked_ids: Sequence[str], gold_ids: Iterable[str], k: int = 10) -
 
     Returns:
         A value in [0, 1]; ``None`` when ``gold_ids`` is empty.
-
-    Raises:
-        ValueError: ``k < 1``.
     """
-    _check_k(k)
-    gold = set(gold_ids)
+    top, gold = _top_k(ranked_ids, gold_ids, k)
     if not gold:
         return None
-    dcg = sum(1.0 / math.log2(r + 1) for r, i in enumerate(_dedupe(ranked_ids)[:k], start=1) if i in gold)
+    dcg = sum(1.0 / math.log2(r + 1) for r, i in enumerate(top, start=1) if i in gold)
     idcg = sum(1.0 / math.log2(r + 1) for r in range(1, min(len(gold), k) + 1))
     return dcg / idcg
 

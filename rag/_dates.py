@@ -1,10 +1,14 @@
 """What a question says about time: the dates it names ("in June 2022", "on 21 November",
-"between August and October 2022", "since March") and its relative phrases ("this week",
-"last month", "recently").
+"between August and October 2022", "since March", "in winter 2022"), its relative phrases ("this
+week", "last month", "last spring", "recently") and the events it dates by ("since the election").
 
-A small grammar finds where a date is named (a preposition before a month, a day and month, or a
-year); ``dateparser`` reads the date and how much of the calendar it covers (a day, a month, a
-year), which becomes the range. Relative phrases need an anchor date (when the question is asked).
+A small grammar finds where a date is named (a preposition before a month, a day and month, a
+season, or a year); ``dateparser`` reads the date and how much of the calendar it covers (a day, a
+month, a year), which becomes the range. Seasons are the meteorological ones of the northern
+hemisphere (spring March-May, summer June-August, autumn or fall September-November, winter
+December-February), and "winter 2022" is the winter whose January is in 2022. Relative phrases need
+an anchor date (when the question is asked). An event is only found here (:func:`event_since`):
+its date comes from the articles about it (:mod:`rag.question`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
-__all__ = ["TimeScope", "time_scope"]
+from rag._query import content_words
+from rag.text import FUNCTION_WORDS
+
+__all__ = ["TimeScope", "event_since", "season_span", "time_scope"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,13 @@ _MONTH = "|".join(calendar.month_name[1:])
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
 _ON_DAY = rf"(?:{_DAY} (?:of )?(?:{_MONTH})|(?:{_MONTH}) {_DAY}(?![\d:]))"
-_DATE = rf"(?:(?:{_ON_DAY}|(?:{_MONTH}))(?:,? {_YEAR})?|{_YEAR})"
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}  # first month
+_SEASON_NAME = "|".join(_SEASONS)
+# A season with no year must end the phrase (punctuation, the end, or a function word follows):
+# "in spring training" and "in the fall of Kabul" name no season.
+_ENDS = "|".join(sorted(FUNCTION_WORDS - {"of"}))
+_SEASON = rf"(?:the )?(?:{_SEASON_NAME})(?:(?:,| of)? {_YEAR}|(?=\s*(?:[^\w\s]|$)|\s+(?:{_ENDS})\b))"
+_DATE = rf"(?:(?:{_ON_DAY}|(?:{_MONTH}))(?:,? {_YEAR})?|{_YEAR}|{_SEASON})"
 _NAMED = re.compile(
     rf"\b(?:between (?P<a>{_DATE}) and (?P<b>{_DATE})"
     rf"|from (?P<c>{_DATE}) (?:to|until|till|through) (?P<d>{_DATE})"
@@ -71,9 +84,42 @@ def _parser(base: date) -> DateDataParser:
     )
 
 
+def season_span(season: str, year: int) -> tuple[date, date]:
+    """The first and last day of ``season`` in ``year`` (winter: December of the year before to
+    February).
+
+    Example:
+        >>> season_span("winter", 2022)
+        (datetime.date(2021, 12, 1), datetime.date(2022, 2, 28))
+    """
+    first = _SEASONS[season.lower()]
+    start = date(year - 1 if first == 12 else year, first, 1)
+    end_month = 2 if first == 12 else first + 2
+    return start, date(year, end_month, calendar.monthrange(year, end_month)[1])
+
+
+def _latest_season(season: str, base: date, *, ended: bool = False) -> tuple[date, date]:
+    """The latest ``season`` begun on or before ``base`` (``ended``: over before ``base``)."""
+    year = base.year + 1
+    while True:
+        first, last = season_span(season, year)
+        if (last < base) if ended else (first <= base):
+            return first, last
+        year -= 1
+
+
+_SEASON_WORD = re.compile(rf"\b({_SEASON_NAME})\b", re.IGNORECASE)
+
+
 def _span(text: str, base: date) -> tuple[date, date] | None:
-    """The first and last day ``text`` ("June 2022", "21 November", "2022") covers; a date without
-    a year is the latest one on or before ``base``."""
+    """The first and last day ``text`` ("June 2022", "21 November", "2022", "summer 2022") covers;
+    a date without a year is the latest one on or before ``base``."""
+    season = _SEASON_WORD.search(text)
+    if season:
+        year = _HAS_YEAR.search(text)
+        if year:
+            return season_span(season.group(1), int(year.group(0)))
+        return _latest_season(season.group(1), base)
     data = _parser(base).get_date_data(text)
     if data.date_obj is None:
         return None
@@ -149,6 +195,21 @@ _RECENT = re.compile(
     r"this month|this year|today|yesterday|last week|last month)\b"
 )
 _THIS_YEAR = re.compile(r"\b(this|past) year\b")
+_RELATIVE_SEASON = re.compile(rf"\b(this past|this|last|past) ({_SEASON_NAME})\b")
+
+
+def _relative_season(question: str, anchor: date) -> TimeScope | None:
+    """ "this summer" (this year's; in December "this winter" is the one begun) or "last spring"
+    (the latest one over before the anchor), up to the anchor."""
+    m = _RELATIVE_SEASON.search(question)
+    if m is None:
+        return None
+    which, season = m.groups()
+    if which == "this":
+        first, last = season_span(season, anchor.year + (season == "winter" and anchor.month == 12))
+    else:
+        first, last = _latest_season(season, anchor, ended=True)
+    return TimeScope(since=first, until=min(last, anchor), recent=True, phrase=m.group(0))
 
 
 def relative_dates(question: str, anchor: date | None) -> TimeScope:
@@ -159,6 +220,9 @@ def relative_dates(question: str, anchor: date | None) -> TimeScope:
     recent, phrase = bool(m), m.group(0) if m else ""
     if anchor is None:
         return TimeScope(recent=recent, phrase=phrase)
+    season = _relative_season(q, anchor)
+    if season is not None:
+        return season
     if _THIS_YEAR.search(q):
         return TimeScope(since=date(anchor.year, 1, 1), until=anchor, recent=True, phrase="this year")
     for pattern, days in _RELATIVE:
@@ -184,3 +248,35 @@ def time_scope(question: str, anchor: date | None, base: date | None = None) -> 
     """
     named = named_dates(question, anchor or base or date.today())
     return named if named is not None else relative_dates(question, anchor)
+
+
+# ---- events -------------------------------------------------------------------------------------
+
+# "since the election", "after the invasion of Ukraine": "since/after the", then words up to a
+# function word or punctuation; "of"/"in" go on only before a capitalised word (a name).
+_EVENT = re.compile(r"\b(?:since|after) the ([\w'-]+(?: [\w'-]+){0,3})")
+
+
+def event_since(question: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(phrase, words)`` where the question dates by an event ("since the election" ->
+    ``("since the election", ("election",))``), or None. The words are the event's content words;
+    a time word ("since the weekend") is no event.
+
+    Example:
+        >>> event_since("How have gas prices moved since the invasion of Ukraine?")
+        ('since the invasion of Ukraine', ('invasion', 'ukraine'))
+    """
+    m = _EVENT.search(question)
+    if m is None:
+        return None
+    tokens = m.group(1).split(" ")
+    kept: list[str] = []
+    for i, token in enumerate(tokens):
+        joins = token in ("of", "in") and i + 1 < len(tokens) and tokens[i + 1][:1].isupper()
+        if not joins and token.lower() in FUNCTION_WORDS:
+            break
+        kept.append(token)
+    words = tuple(content_words(" ".join(kept)))
+    if not words or len(words) < len([t for t in kept if t not in ("of", "in")]):
+        return None
+    return question[m.start() : m.start(1)] + " ".join(kept), words

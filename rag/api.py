@@ -99,19 +99,7 @@ class NewsRAG:
         if self._engine is None:
             store = self.store
             r = self.settings.retrieval
-            retriever = HybridRetriever(
-                store,
-                k=r.k,
-                fetch_k=r.fetch_k,
-                hybrid=r.hybrid,
-                rrf_k=r.rrf_k,
-                dense_weight=r.dense_weight,
-                keyword_weight=r.keyword_weight,
-                max_per_article=r.max_per_article,
-                recency_window_days=r.recency_window_days,
-                recency_half_life_days=r.recency_half_life_days,
-                reranker_path=r.reranker_path,
-            )
+            retriever = HybridRetriever.from_settings(store, self.settings)
             verifier = Verifier(embed=EmbeddingCache(store.embeddings.embed_array))
             self._engine = AnswerEngine(
                 retriever, verifier, k=r.k, source_tokens=self.settings.llm.source_tokens

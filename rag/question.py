@@ -15,12 +15,12 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from rag._dates import TimeScope, time_scope
+from rag._dates import TimeScope, event_since, time_scope
 from rag._query import content_words
 
 __all__ = ["Query", "Reading", "read", "source_names"]
@@ -115,6 +115,17 @@ def named_sources(question: str, sources: Iterable[str]) -> list[tuple[str, str]
     return list(found.items())
 
 
+def _event_scope(
+    text: str, scope: TimeScope, event_day: Callable[[tuple[str, ...], date], date | None], before: date
+) -> TimeScope:
+    """From the day of the event ``text`` dates by ("since the election"), else ``scope``."""
+    event = event_since(text)
+    day = event_day(event[1], before) if event else None
+    if event is None or day is None:
+        return scope
+    return TimeScope(since=day, recent=scope.recent, phrase=event[0])
+
+
 def read(
     query: Query,
     *,
@@ -122,6 +133,7 @@ def read(
     collection_end: date | None = None,
     today: date | None = None,
     text: str | None = None,
+    event_day: Callable[[tuple[str, ...], date], date | None] | None = None,
 ) -> Reading:
     """Read ``query`` (or ``text``, its standalone rewrite) once: terms, named sources and dates.
 
@@ -132,6 +144,9 @@ def read(
             article at most a week old); for an archive that ends before that they are not
             applied, since its newest week is not the week a question means.
         today: today's date (tests pass one).
+        event_day: the date of the event a question dates by ("since the election"), from its
+            words and the day it is asked before (the anchor, else ``collection_end``), or None
+            when the collection does not date it; without it such phrases are not read.
     """
     text = text or query.question
     if not query.read_scope:
@@ -145,6 +160,9 @@ def read(
     if anchor is None and collection_end is not None and (today - collection_end).days <= 7:
         anchor = today
     scope = time_scope(rest, anchor, base=collection_end)
+    before = anchor or collection_end
+    if event_day and before and not (scope.since or scope.until):
+        scope = _event_scope(rest, scope, event_day, before)
     phrases = [words for _, words in named]
     if scope.phrase and (scope.since or scope.until):
         phrases.append(scope.phrase)

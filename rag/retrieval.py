@@ -51,6 +51,8 @@ from rag.store import Filters, NewsStore
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
 
+    from rag.settings import Settings
+
 log = logging.getLogger(__name__)
 
 __all__ = ["ArticleHit", "HybridRetriever", "NewsRetriever", "Retrieval", "passage_document"]
@@ -128,7 +130,8 @@ class HybridRetriever:
         fetch_k: chunks fetched from each of the dense and keyword searches before fusion.
         hybrid: False searches with dense vectors only.
         rrf_k: the reciprocal-rank constant (60 is the usual choice).
-        dense_weight, keyword_weight: weights of the two rankings in the fusion.
+        dense_weight, keyword_weight: weights of the two rankings of chunks in the fusion.
+        article_weight: weight of a third ranking, of whole articles by BM25 (0: none).
         max_per_article: most passages one article may contribute.
         recency_window_days: articles this many days older than the anchor keep full weight;
             None disables recency weighting.
@@ -159,6 +162,7 @@ class HybridRetriever:
         rrf_k: int = 60,
         dense_weight: float = 1.0,
         keyword_weight: float = 1.0,
+        article_weight: float = 0.5,
         max_per_article: int = 2,
         recency_window_days: int | None = 7,
         recency_half_life_days: float = 30.0,
@@ -175,6 +179,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
+        self.article_weight = article_weight
         self.max_per_article = max_per_article
         self.recency_window_days = recency_window_days
         self.recency_half_life_days = recency_half_life_days
@@ -185,6 +190,30 @@ class HybridRetriever:
         self.min_pool_hits = min_pool_hits
         self._collection_of: object = None
         self._collection_facts: tuple[date | None, tuple[str, ...]] = (None, ())
+
+    @classmethod
+    def from_settings(cls, store: NewsStore, settings: Settings) -> HybridRetriever:
+        """The retriever ``settings.retrieval`` describes (what :class:`~rag.NewsRAG` searches with).
+
+        Example:
+            >>> dense_only = Settings().with_overrides({"retrieval.hybrid": False})
+            >>> HybridRetriever.from_settings(store, dense_only)  # doctest: +SKIP
+        """
+        r = settings.retrieval
+        return cls(
+            store,
+            k=r.k,
+            fetch_k=r.fetch_k,
+            hybrid=r.hybrid,
+            rrf_k=r.rrf_k,
+            dense_weight=r.dense_weight,
+            keyword_weight=r.keyword_weight,
+            article_weight=r.article_weight,
+            max_per_article=r.max_per_article,
+            recency_window_days=r.recency_window_days,
+            recency_half_life_days=r.recency_half_life_days,
+            reranker_path=r.reranker_path,
+        )
 
     # ---- the search ----------------------------------------------------------------------------
 
@@ -222,15 +251,17 @@ class HybridRetriever:
             within = tuple(s for s in reading.sources if not base.sources or s in base.sources)
             if within:
                 filters = replace(filters, sources=within)
-        dense, keyword = self._candidates(reading.vector, reading.terms, filters)
+        dense, keyword, whole = self._candidates(reading.vector, reading.terms, filters)
         if not dense and not keyword and filters != base:
             log.info("nothing matches %s; searching without it", ", ".join(reading.phrases))
             filters, widened = base, True
-            dense, keyword = self._candidates(reading.vector, reading.terms, filters)
-        passages = self.store.passages(list(dict.fromkeys(cid for cid, _ in dense + keyword)))
+            dense, keyword, whole = self._candidates(reading.vector, reading.terms, filters)
+        ledes = [chunk_id(aid, 0) for aid, _ in whole]  # an article found only whole shows its lede
+        passages = self.store.passages(list(dict.fromkeys([cid for cid, _ in dense + keyword] + ledes)))
         articles = self._fuse(
             [cid for cid, _ in dense if cid in passages],
             [cid for cid, _ in keyword if cid in passages],
+            [aid for aid, _ in whole if chunk_id(aid, 0) in passages],
             passages,
         )
         articles = self._by_recency(articles, reading.anchor)
@@ -257,8 +288,15 @@ class HybridRetriever:
     def read(self, query: Query) -> Reading:
         """What :meth:`search` reads from ``query``: terms, named dates and sources, the vector."""
         end, sources = self._collection()
-        reading = read(query, sources=sources, collection_end=end)
+        reading = read(query, sources=sources, collection_end=end, event_day=self._event_day)
         return replace(reading, vector=self.store.embeddings.embed_query(reading.text))
+
+    def _event_day(self, words: tuple[str, ...], before: date) -> date | None:
+        """When the event ``words`` name happened: the day in the year up to ``before`` on which
+        most articles with those words in their title were published (the later of equal days),
+        the peak of its coverage. None when no title names it."""
+        days = self.store.title_days(words, before - timedelta(days=365), before)
+        return max(days, key=lambda d: (days[d], d)) if days else None
 
     def _collection(self) -> tuple[date | None, tuple[str, ...]]:
         """The newest article's date and the sources the collection holds (cached per snapshot
@@ -322,8 +360,9 @@ class HybridRetriever:
 
     def _candidates(
         self, vector: list[float], terms: Sequence[str], filters: Filters
-    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-        """Chunk ids and scores, best first, by each ranking: the best ``fetch_k`` within
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]], list[tuple[str, float]]]:
+        """Chunk ids and scores, best first, by each ranking of chunks, and article ids and scores
+        by BM25 over whole articles (empty when ``article_weight`` is 0): the best ``fetch_k`` within
         ``filters``; with an upper date bound, also the best ``fetch_k`` within the recency window
         before it, so a recent article is a candidate even when older coverage of the same topic
         fills the overall top ``fetch_k``.
@@ -350,6 +389,7 @@ class HybridRetriever:
             lambda: [(p.chunk_id, s) for p, s in self.store.dense_search(vector, self.fetch_k, filters)],
         )
         keyword: list[tuple[str, float]] = []
+        whole: list[tuple[str, float]] = []
         if self.hybrid and terms:
             keyword = self._within(
                 self.store.keyword_search(terms, pool),
@@ -357,7 +397,15 @@ class HybridRetriever:
                 scopes,
                 lambda: self.store.keyword_search(terms, self.fetch_k, filters),
             )
-        return dense, keyword
+        if self.hybrid and terms and self.article_weight:
+            whole = self._within(
+                self.store.keyword_articles(terms, pool),
+                pool,
+                scopes,
+                lambda: self.store.keyword_articles(terms, self.fetch_k, filters),
+                article=str,
+            )
+        return dense, keyword, whole
 
     def _within(
         self,
@@ -365,15 +413,16 @@ class HybridRetriever:
         pool: int,
         scopes: Sequence[Filters],
         exact: Callable[[], list[tuple[str, float]]],
+        article: Callable[[str], str] = article_of,
     ) -> list[tuple[str, float]]:
         """The best ``fetch_k`` of ``ranked`` (an unfiltered pool, best first) within each scope,
         merged by score (cosine, or BM25 with corpus-wide statistics: comparable across scopes).
         ``exact`` is the filtered search for the first scope, run when the pool falls short of
-        ``min_pool_hits``."""
+        ``min_pool_hits``; ``article`` reads the article id from a ranked id."""
         infos = self.store.articles()
 
         def admitted(scope: Filters) -> list[tuple[str, float]]:
-            return [r for r in ranked if scope.admits(infos.get(article_of(r[0])))][: self.fetch_k]
+            return [r for r in ranked if scope.admits(infos.get(article(r[0])))][: self.fetch_k]
 
         out = admitted(scopes[0])
         if len(out) < self.min_pool_hits and len(ranked) >= pool:
@@ -385,12 +434,18 @@ class HybridRetriever:
         return out
 
     def _fuse(
-        self, dense_ids: list[str], keyword_ids: list[str], passages: dict[str, Passage]
+        self,
+        dense_ids: list[str],
+        keyword_ids: list[str],
+        article_ids: list[str],
+        passages: dict[str, Passage],
     ) -> list[ArticleHit]:
         """Article scores from chunk ranks: in each ranking, an article scores its best chunk's
         ``w / (rrf_k + rank)`` plus half its second-best chunk's (a one-chunk article counts its
         chunk twice: all of it matched). An article *about* the topic beats one that mentions it
-        once (a news digest), and a long article gains nothing from its length."""
+        once (a news digest), and a long article gains nothing from its length. The ranking of
+        whole articles adds ``article_weight / (rrf_k + rank)``: it sees words spread over the
+        article that no one chunk holds together."""
         rankings = [(dense_ids, self.dense_weight), (keyword_ids, self.keyword_weight)]
         chunk_scores = rrf(rankings, self.rrf_k)
         infos = self.store.articles()
@@ -405,6 +460,8 @@ class HybridRetriever:
                 if info is not None and info.n_chunks == 1:
                     second = contributions[0]
                 article_scores[aid] = article_scores.get(aid, 0.0) + contributions[0] + 0.5 * second
+        for rank, aid in enumerate(article_ids, start=1):
+            article_scores[aid] = article_scores.get(aid, 0.0) + self.article_weight / (self.rrf_k + rank)
         dense_rank = {c: i for i, c in enumerate(dense_ids, start=1)}
         keyword_rank = {c: i for i, c in enumerate(keyword_ids, start=1)}
         by_article: dict[str, list[Passage]] = {}
@@ -418,6 +475,9 @@ class HybridRetriever:
                     keyword_rank=keyword_rank.get(cid),
                 )
             )
+        for aid in article_ids:
+            if aid not in by_article:
+                by_article[aid] = [replace(passages[chunk_id(aid, 0)], score=0.0)]
         hits = [ArticleHit(aid, article_scores[aid], tuple(ps)) for aid, ps in by_article.items()]
         hits.sort(key=lambda h: -h.score)
         return hits

@@ -43,6 +43,7 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
+    article_weight: float = 0.5  # the ranking of whole articles by BM25 (docs/retrieval.md)
     max_per_article: int = Field(default=2, ge=1)
     recency_window_days: int | None = 7
     recency_half_life_days: float = 30.0

@@ -187,3 +187,54 @@ def test_the_verifier_drops_a_reversed_claim_and_rewrites_a_wrong_speaker() -> N
     assert "will close the harbour" not in out.text
     assert "Union leader Ivan Kolev said the port would shut in December [1]." in out.text
     assert "4,200,000 tonnes" in out.text
+
+
+# ---- general rules added for the per-kind targets -----------------------------------------------
+
+
+def test_a_neighbouring_clause_does_not_cancel_a_no() -> None:
+    from rag.claims.checker import _negation_problem
+
+    text = "To be clear, no ferries were told to skip the port and there have been no changes to fares."
+    assert _negation_problem("The operator said ferries were told to skip the port.", text) is not None
+    assert _negation_problem("No ferries were told to skip the port.", text) is None
+
+
+def test_words_that_say_not_count_as_negations() -> None:
+    from rag.claims.checker import _negation_problem
+
+    text = "In Varna it has been illegal for fishermen to sell from the quay since 1990."
+    assert (
+        _negation_problem("Fishermen have not been allowed to sell from the quay since 1990.", text) is None
+    )
+    assert (
+        _negation_problem("Fishermen have been allowed to sell from the quay since 1990.", text) is not None
+    )
+    refused = "The mayor refused to sign the harbour lease."
+    assert _negation_problem("The mayor signed the harbour lease.", refused) is not None
+
+
+def test_a_claim_adding_words_the_article_never_uses_is_not_found(checker: ClaimChecker) -> None:
+    result = checker.check(
+        "Harbour master Elena Petrova said the cranes would be painted gold.", [_passage()]
+    )
+    assert result.verdict != "supported"
+    ok = checker.check("Elena Petrova said that three new cranes arrived from Rotterdam.", [_passage()])
+    assert ok.verdict == "supported", ok.reason
+
+
+def test_a_name_in_another_names_slot_is_caught() -> None:
+    from rag.claims.entities import in_place, rival
+
+    span = "Storms hit northern Bulgaria on Friday. Ferries to Romania and Turkey were cancelled."
+    assert rival("romania", "Storms hit northern Romania on Friday.", span) == "Bulgaria"
+    assert rival("bulgaria", "Storms hit northern Bulgaria on Friday.", span) is None
+    assert rival("turkey", "Ferries to Turkey and Romania were cancelled.", span) is None  # order only
+    assert (
+        rival(
+            "bulgaria", "Storms hit northern Bulgaria on Friday.", "Storms hit northern Bulgaria on Friday."
+        )
+        is None
+    )
+    text = "Petrova has run the port since 2015. Last winter her crews cleared a record 40 ships."
+    assert in_place("petrova", "Petrova's crews cleared a record 40 ships.", text)  # "her" reads back

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -231,6 +232,50 @@ def test_keyword_search_leaves_out_terms_most_chunks_hold(tmp_path: Path) -> Non
     index.delete(["a6", "a7"])  # 1 of 2: no longer above half
     assert {cid for cid, _ in index.search(["council", "zxq"], 20)} == {"rare#0", "a8#0"}
     index.close()
+
+
+def test_whole_articles_are_ranked_by_words_no_one_chunk_holds(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "kw.sqlite3", common_floor=0)
+    spread = [
+        (chunk_id("spread", 0), 5, "s", "Harbour", "The ferry strike began."),
+        (chunk_id("spread", 1), 5, "s", "Harbour", "Dockers walked out at dawn."),
+    ]
+    one = [(chunk_id("one", 0), 9, "s", "Boats", "A ferry sailed.")]
+    index.replace({"spread": ("h1", spread), "one": ("h2", one)})
+    assert [aid for aid, _ in index.search_articles(["ferry", "dockers"], 5)] == ["spread", "one"]
+    assert index.title_days(["harbour"], date(1970, 1, 1), date(1970, 1, 31)) == {date(1970, 1, 6): 1}
+    index.delete(["spread"])
+    assert [aid for aid, _ in index.search_articles(["ferry", "dockers"], 5)] == ["one"]
+    index.close()
+
+
+def test_an_index_made_before_the_article_table_fills_it_from_its_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE chunks USING fts5(chunk_id UNINDEXED, article_id UNINDEXED,
+            published_day UNINDEXED, source UNINDEXED, title, text, tokenize = 'porter');
+        CREATE TABLE synced(article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
+        INSERT INTO chunks VALUES ('a#0', 'a', 3, 's', 'Ferry strike', 'The strike began.');
+        INSERT INTO chunks VALUES ('a#1', 'a', 3, 's', 'Ferry strike', 'Dockers walked out.');
+        """
+    )
+    db.commit()
+    db.close()
+    index = KeywordIndex(path, common_floor=0)
+    assert index.search_articles(["strike", "dockers"], 5)[0][0] == "a"
+    index.close()
+
+
+def test_an_event_the_question_dates_by_is_dated_by_the_articles_about_it(town: NewsStore) -> None:
+    r = HybridRetriever(town, k=10)
+    found = r.search(Query("What has happened on the tram line since the opening?", as_of=date(2024, 6, 30)))
+    assert found.filters.since == date(2024, 3, 4)  # "Riverton opens its new tram line"
+    assert found.search_scope().phrases == ("since the opening",)
+    assert set(_articles(found)) == {"tram-2024", "tram-future"}
+    unknown = r.search(Query("What has happened on the tram line since the flood?", as_of=date(2024, 6, 30)))
+    assert unknown.filters.since is None and "tram-2023" in _articles(unknown)
 
 
 def test_one_long_article_cannot_fill_every_slot(town: NewsStore) -> None:

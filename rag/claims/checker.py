@@ -30,20 +30,26 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag._query import content_words
+from rag.claims.entities import entity_problem
 from rag.claims.quantities import dates, dates_agree, numbers, same_number
 from rag.claims.result import ClaimCheck, ClaimEvidence, Kind
 from rag.claims.speakers import claim_speaker, name_tokens, same_speaker, speaker_of
 from rag.records import Passage
-from rag.text import MONTH_NAMES, sentence_spans, stem, strip_markers, tidy
+from rag.text import sentence_spans, stem, strip_markers, tidy
 from rag.verify import Embed, Span, Verifier
 
 __all__ = ["ClaimChecker", "Problem", "span_problem", "split_claims"]
 
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|hardly|cannot|barely)\b|n['’]t\b", re.I
+    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|hardly|cannot|barely)\b|n['’]t\b"
+    # Words that say "not" themselves: "it is illegal" = "it is not allowed", "she refused to"
+    # = "she would not", "they rejected it" = "they did not accept it".
+    r"|\b(?:illegal|unlawful|unable|unlikely|impossible|forbidden|prohibited|banned|"
+    r"refus(?:e|es|ed|ing)|reject(?:s|ed|ing)?|den(?:y|ies|ied|ying)|"
+    r"(?:fail(?:s|ed)?|declin(?:e|es|ed)) to)\b",
+    re.I,
 )
 _CLAUSE = re.compile(r"[,;:()“”\"—–]|\s(?:but|and|while|although|though|whereas)\s", re.I)
-_DATE_WORD = re.compile(rf"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|{MONTH_NAMES})$", re.I)
 _TOKEN = re.compile(r"\w+(?:['’]\w+)?")
 
 Problem = tuple[Kind, str, str]  # kind, reason, corrected claim ("" when none)
@@ -120,21 +126,25 @@ class ClaimChecker:
         tried: list[tuple[Span, Problem]] = []
         weak: list[Span] = []
         said = _said(claim)
+        why = "no passage has the speaker say it"
         for span in (s for s in ranked[:3] if s.score >= floor and s.lexical >= self.min_overlap):
-            if said and _coverage(said, passages[span.passage].text[span.start : span.end]) < 0.5:
+            passage = passages[span.passage]
+            text = passage.text[span.start : span.end]
+            if said and _coverage(said, text) < 0.5:
                 continue  # the speaker's name matches, but not what the claim has them say
-            problem = span_problem(claim, passages[span.passage], span.start, span.end, articles)
+            problem = span_problem(claim, passage, span.start, span.end, articles)
             if problem is not None:
                 tried.append((span, problem))
-            elif _dated(claim, passages[span.passage].text[span.start : span.end]):
+            elif added := _added(claim, text, articles.get(passage.article_id, passage.text)):
+                why = f"no passage says it: the best one lacks {', '.join(added)}"
+            elif _dated(claim, text):
                 return _supported(claim, passages, span)
             else:
                 weak.append(span)
         if not tried and not weak:
             return ClaimCheck(
-                claim, "not_found", reason="no passage has the speaker say it", score=best.score,
-                evidence=[_evidence(passages, best)],
-            )  # fmt: skip
+                claim, "not_found", reason=why, score=best.score, evidence=[_evidence(passages, best)]
+            )
         if not tried:
             return _supported(claim, passages, weak[0])
         span, (kind, reason, corrected) = tried[0]
@@ -164,7 +174,7 @@ def span_problem(
         said = ", ".join(d.text for d in dates(text))
         return "date", f"the passage dates it {said}, not {bad.text}", ""
     skip = name_tokens(speaker[0]) if speaker is not None else set()
-    return _entity_problem(claim, text, passage, skip)
+    return entity_problem(claim, text, passage, skip)
 
 
 def _speaker_problem(
@@ -212,6 +222,19 @@ def _said(claim: str) -> set[str]:
     return _stems(claim[:a] + " " + claim[b:]) - _stems(speaker[0])
 
 
+def _added(claim: str, text: str, article: str) -> list[str]:
+    """The claim's words that the span lacks, when they show it says more than the span: two or
+    more of its content words are not in the span, and one of them is nowhere in the article
+    ("the shows will be filmed for a movie" over a span about rescheduled shows). One missing
+    word is a paraphrase; missing words the article uses elsewhere are read as a looser wording."""
+    span_stems = _stems(text)
+    missing = [w for w in content_words(claim) if stem(w) not in span_stems]
+    missing_stems = {stem(w) for w in missing}
+    if len(missing_stems) < 2 or not missing_stems - _stems(article):
+        return []
+    return missing
+
+
 def _coverage(wanted: set[str], text: str) -> float:
     return len(wanted & _stems(text)) / len(wanted) if wanted else 1.0
 
@@ -248,12 +271,11 @@ def _region(text: str, start: int, end: int, wanted: set[str]) -> tuple[int, int
 
 def _negation_problem(claim: str, text: str) -> Problem | None:
     spans = _clauses(text)
-    windows = spans + [a + " " + b for a, b in itertools.pairwise(spans)]
     for clause in _clauses(claim):
         want = _stems(clause)
-        if len(want) < 2 or not windows:
+        if len(want) < 2 or not spans:
             continue
-        overlap = [len(want & _stems(w)) / len(want) for w in windows]
+        windows, overlap = _windows(spans, want)
         top = max(overlap)
         if top < 0.5:
             continue
@@ -262,6 +284,20 @@ def _negation_problem(claim: str, text: str) -> Problem | None:
             side = "denies" if _negated(clause) is False else "affirms"
             return "negation", f"the passage {side} it: the claim's polarity is reversed", ""
     return None
+
+
+def _windows(spans: list[str], want: set[str]) -> tuple[list[str], list[float]]:
+    """The span's clauses and pairs of adjacent clauses, with the share of ``want`` each holds.
+    A pair counts only when both its clauses add words of ``want``: a clause that holds all of
+    them decides alone, and the "no" of a neighbouring clause does not cancel its own."""
+    single = [len(want & _stems(c)) / len(want) for c in spans]
+    windows, overlap = list(spans), list(single)
+    for i, (a, b) in enumerate(itertools.pairwise(spans)):
+        both = len(want & (_stems(a) | _stems(b))) / len(want)
+        if both > max(single[i], single[i + 1]) + 1e-9:
+            windows.append(a + " " + b)
+            overlap.append(both)
+    return windows, overlap
 
 
 def _number_problem(claim: str, text: str) -> Problem | None:
@@ -275,48 +311,6 @@ def _number_problem(claim: str, text: str) -> Problem | None:
 
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:g}"
-
-
-def _entity_problem(claim: str, text: str, passage: Passage, skip: set[str]) -> Problem | None:
-    words = {w for t in _TOKEN.findall(f"{text} {passage.title}") for w in _split(t)}
-    lowered = {t for t in _TOKEN.findall(passage.text) if t.islower()}
-    first = claim.split(maxsplit=1)[0] if claim.split() else ""
-    for name in sorted(name_tokens(claim) - skip):
-        if (
-            not content_words(name)
-            or _DATE_WORD.match(name)
-            or (first.lower().startswith(name) and name in lowered)
-        ):
-            continue
-        if not (name in words or any(len(name) >= 5 and w.startswith(name[:5]) for w in words)):
-            return "entity", f"the passage does not name {name.capitalize()}", ""
-        if not _in_place(name, claim, text):
-            return "entity", f"the passage names {name.capitalize()}, but not in this role", ""
-    return None
-
-
-def _same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= 5 and b.startswith(a[:5])) or stem(a) == stem(b)
-
-
-def _in_place(name: str, claim: str, text: str, window: int = 10) -> bool:
-    """Whether ``name`` stands in the span among the claim's other words: a name the span holds
-    only in another part ("Sweden and Finland ... as the war in Ukraine grinds on") is not."""
-    others = {
-        w for t in _TOKEN.findall(claim) for w in _split(t) if content_words(w) and not _same_word(name, w)
-    }
-    span_words = [w for t in _TOKEN.findall(text) for w in _split(t)]
-    near = [i for i, w in enumerate(span_words) if any(_same_word(o, w) for o in others)]
-    if not near:
-        return True
-    mine = [i for i, w in enumerate(span_words) if _same_word(name, w)]
-    return any(abs(i - j) <= window for i in mine for j in near)
-
-
-def _split(token: str) -> list[str]:
-    low = token.lower().replace("’", "'")
-    low = low[:-2] if low.endswith("'s") else low
-    return [p for p in re.split(r"[-']", low) if p]
 
 
 def _evidence(passages: Sequence[Passage], span: Span) -> ClaimEvidence:

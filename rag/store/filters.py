@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from rag.records import ArticleInfo
 
-__all__ = ["Filters", "StoreStats", "day_number"]
+__all__ = ["Filters", "StoreStats", "day_date", "day_number"]
 
 _EPOCH = date(1970, 1, 1)
 
@@ -16,6 +16,11 @@ _EPOCH = date(1970, 1, 1)
 def day_number(d: date | None) -> int:
     """Days since 1970-01-01 (Chroma filters compare numbers, not dates); -1 for no date."""
     return (d - _EPOCH).days if d else -1
+
+
+def day_date(day: int) -> date:
+    """The date of a :func:`day_number`."""
+    return _EPOCH + timedelta(days=day)
 
 
 @dataclass(frozen=True)

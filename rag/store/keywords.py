@@ -1,15 +1,17 @@
-"""The keyword index: BM25 over chunk text and titles in SQLite FTS5, kept in step with Chroma."""
+"""The keyword index: BM25 over chunk text and titles in SQLite FTS5, kept in step with Chroma; and
+the same over whole articles (their chunks joined), for a ranking of articles."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from rag.errors import StoreError
-from rag.store.filters import Filters, day_number
+from rag.store.filters import Filters, day_date, day_number
 
 __all__ = ["KeywordIndex"]
 
@@ -42,14 +44,24 @@ class KeywordIndex:
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
+            had_articles = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone()
             self._db.executescript(
                 """
                 CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
                     chunk_id UNINDEXED, article_id UNINDEXED, published_day UNINDEXED,
                     source UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
+                CREATE VIRTUAL TABLE IF NOT EXISTS articles USING fts5(
+                    article_id UNINDEXED, published_day UNINDEXED,
+                    source UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
                 CREATE TABLE IF NOT EXISTS synced(article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
                 """
             )
+            if not had_articles:  # an index made before the article table: fill it from the chunks
+                self._db.execute(
+                    "INSERT INTO articles(article_id, published_day, source, title, text) "
+                    "SELECT article_id, published_day, source, title, group_concat(text, ' ') "
+                    "FROM chunks GROUP BY article_id"
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the keyword index at {path}: {exc}") from exc
 
@@ -74,6 +86,12 @@ class KeywordIndex:
                             for cid, day, source, title, text in rows
                         ],
                     )
+                    if rows:
+                        self._db.execute(
+                            "INSERT INTO articles(article_id, published_day, source, title, text) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            (article_id, rows[0][1], rows[0][2], rows[0][3], " ".join(r[4] for r in rows)),
+                        )
                     self._db.execute(
                         "INSERT OR REPLACE INTO synced(article_id, content_hash) VALUES (?, ?)",
                         (article_id, content_hash),
@@ -118,11 +136,25 @@ class KeywordIndex:
         # articles, not one per article (per-article deletes made ingest quadratic in the corpus).
         for start in range(0, len(article_ids), _IN_BATCH):
             part = article_ids[start : start + _IN_BATCH]
-            self._db.execute(f"DELETE FROM chunks WHERE article_id IN ({','.join('?' * len(part))})", part)
+            marks = ",".join("?" * len(part))
+            self._db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", part)
+            self._db.execute(f"DELETE FROM articles WHERE article_id IN ({marks})", part)
 
     def search(self, terms: Sequence[str], k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """Chunk ids ranked by BM25 (best first) for any of ``terms``; scores are higher-is-better."""
-        terms = [t.replace('"', "") for t in terms if t.strip('"')]
+        return self._search("chunks", "chunk_id, bm25(chunks, 0, 0, 0, 0, 2.0, 1.0)", terms, k, filters)
+
+    def search_articles(
+        self, terms: Sequence[str], k: int, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        """Article ids ranked by BM25 over whole articles (title weighted 2), best first; the
+        terms left out are those :meth:`search` leaves out (common in the chunks)."""
+        return self._search("articles", "article_id, bm25(articles, 0, 0, 0, 2.0, 1.0)", terms, k, filters)
+
+    def _search(
+        self, table: str, columns: str, terms: Sequence[str], k: int, filters: Filters | None
+    ) -> list[tuple[str, float]]:
+        terms = _unquoted(terms)
         if not terms:
             return []
         with self._lock:
@@ -131,7 +163,7 @@ class KeywordIndex:
             except sqlite3.Error as exc:
                 raise StoreError(f"keyword search failed on {self.path}: {exc}") from exc
         query = " OR ".join(f'"{t}"' for t in terms)
-        sql = "SELECT chunk_id, bm25(chunks, 0, 0, 0, 0, 2.0, 1.0) AS s FROM chunks WHERE chunks MATCH ?"
+        sql = f"SELECT {columns} AS s FROM {table} WHERE {table} MATCH ?"
         args: list[Any] = [query]
         if filters:
             if filters.since:
@@ -148,12 +180,29 @@ class KeywordIndex:
                 args.extend(filters.article_ids)
         sql += " ORDER BY s LIMIT ?"
         args.append(k)
+        return [(cid, -float(score)) for cid, score in self._fetch(sql, args)]
+
+    def title_days(self, terms: Sequence[str], since: date, until: date) -> dict[date, int]:
+        """How many articles published each day from ``since`` to ``until`` have all of ``terms``
+        in their title (stemmed as the index stems them)."""
+        terms = _unquoted(terms)
+        if not terms:
+            return {}
+        sql = (
+            "SELECT published_day, count(*) FROM articles WHERE articles MATCH ? "
+            "AND published_day BETWEEN ? AND ? GROUP BY published_day"
+        )
+        query = " AND ".join(f'title : "{t}"' for t in terms)
+        rows = self._fetch(sql, [query, day_number(since), day_number(until)])
+        return {day_date(day): int(n) for day, n in rows}
+
+    def _fetch(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        """The rows of a search query, run under the lock; a failure as a :class:`StoreError`."""
         with self._lock:
             try:
-                rows = self._db.execute(sql, args).fetchall()
+                return self._db.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
                 raise StoreError(f"keyword search failed on {self.path}: {exc}") from exc
-        return [(cid, -float(score)) for cid, score in rows]
 
     def _uncommon(self, terms: list[str]) -> list[str]:
         """``terms`` less the common ones; all of them when what is left matches nothing."""
@@ -174,3 +223,8 @@ class KeywordIndex:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+
+def _unquoted(terms: Sequence[str]) -> list[str]:
+    """``terms`` without double quotes (they would end an FTS5 phrase), empty ones dropped."""
+    return [t.replace('"', "") for t in terms if t.strip('"')]

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -284,6 +285,18 @@ class NewsStore:
         """Chunk ids by BM25 (higher is better), after syncing the index if it may be stale."""
         self.sync_keywords()
         return self.keywords.search(terms, k, filters)
+
+    def keyword_articles(
+        self, terms: Sequence[str], k: int, filters: Filters | None = None
+    ) -> list[tuple[str, float]]:
+        """Article ids by BM25 over whole articles (higher is better), after syncing the index."""
+        self.sync_keywords()
+        return self.keywords.search_articles(terms, k, filters)
+
+    def title_days(self, terms: Sequence[str], since: date, until: date) -> dict[date, int]:
+        """Articles per publication day, ``since`` to ``until``, whose title holds all ``terms``."""
+        self.sync_keywords()
+        return self.keywords.title_days(terms, since, until)
 
     # ---- writing -----------------------------------------------------------------------------
 
