@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli._options import (
-    ChromaOpt,
-    CollectionOpt,
-    HomeOpt,
-    JsonOpt,
-    parse_date,
-    reported_errors,
-    settings_from,
-)
+from cli._options import BackendOpt, JsonOpt, Where, fail, parse_date, reported_errors, where_flags
 
 if TYPE_CHECKING:
     from rag import Timeline
@@ -58,6 +50,7 @@ def _print_timeline(timeline: Timeline) -> None:
         )
 
 
+@where_flags()
 def timeline_command(
     story: StoryArg,
     since: SinceOpt = None,
@@ -66,15 +59,14 @@ def timeline_command(
     ] = None,
     source: SourceOpt = None,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """A story's articles grouped into events in date order, each summarised in one cited line."""
     from rag import NewsRAG
 
     first, last = parse_date(since, "--since"), parse_date(until, "--until")
-    with closing(NewsRAG(settings_from(home, collection, chroma_url))) as rag, reported_errors(as_json):
+    with closing(NewsRAG(where.settings())) as rag, reported_errors(as_json):
         timeline = rag.timeline(story, since=first, until=last, sources=source or ())
     if as_json:
         typer.echo(json.dumps(timeline.to_dict(), ensure_ascii=False))
@@ -82,22 +74,23 @@ def timeline_command(
         _print_timeline(timeline)
 
 
+@where_flags()
 def brief_command(
     story: StoryArg,
     since: SinceOpt = None,
     source: SourceOpt = None,
+    backend: BackendOpt = None,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Brief me on a story: 5-8 cited bullets, newest first, each with what changed since the
-    report before it (the articles' own sentences; no LLM needed)."""
+    report before it (the articles' own sentences, no LLM; --backend local has the model word them)."""
     from rag import NewsRAG
 
     first = parse_date(since, "--since")
-    with closing(NewsRAG(settings_from(home, collection, chroma_url))) as rag, reported_errors(as_json):
-        briefing = rag.brief(story, since=first, sources=source or ())
+    with closing(NewsRAG(where.settings())) as rag, reported_errors(as_json):
+        briefing = rag.brief(story, since=first, sources=source or (), backend=backend or "extractive")
     if as_json:
         typer.echo(json.dumps(briefing.to_dict(), ensure_ascii=False))
         return
@@ -109,6 +102,7 @@ def brief_command(
             typer.echo(f"[{n}] {a.title or '(untitled)'} ({a.source}, {when}) {a.url}")
 
 
+@where_flags()
 def eval_stories_command(
     stories: Annotated[
         Path, typer.Argument(help="A story set (JSON lines), e.g. eval/sets/stories-dev.jsonl.")
@@ -118,9 +112,8 @@ def eval_stories_command(
         typer.Option("--corpus", help="The corpus holding the stories' articles (ingested first)."),
     ] = None,
     as_json: JsonOpt = False,
-    home: HomeOpt = None,
-    collection: CollectionOpt = None,
-    chroma_url: ChromaOpt = None,
+    *,
+    where: Where,
 ) -> None:
     """Score story timelines on a hand-made story set: article recall and precision, event
     ordering. With --corpus the corpus is ingested into its own eval collection first (re-runs
@@ -132,10 +125,9 @@ def eval_stories_command(
     try:
         items = load_stories(stories)
     except NewsragError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    settings = settings_from(home, collection, chroma_url)
-    if corpus is not None and collection is None:
+        raise fail(str(exc), 2) from exc
+    settings = where.settings()
+    if corpus is not None and where.collection is None:
         settings = settings.with_overrides({"collection": corpus_collection(corpus, settings)})
     with closing(NewsRAG(settings)) as rag, reported_errors(as_json):
         if corpus is not None:
