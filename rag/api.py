@@ -363,19 +363,30 @@ class NewsRAG:
         return build_timeline(self.store, query.strip(), since=since, until=until, sources=sources or ())
 
     def brief(
-        self, query: str, *, since: date | None = None, sources: Sequence[str] | None = None
+        self,
+        query: str,
+        *,
+        since: date | None = None,
+        sources: Sequence[str] | None = None,
+        backend: LLMBackend | str | None = None,
     ) -> Briefing:
         """A briefing on the story ``query`` names: 5-8 cited bullets, newest first, each with what
         changed since the report before it; ``since`` keeps the developments from that date on
-        (extractive, :mod:`rag.briefing`).
+        (:mod:`rag.briefing`). ``backend``: ``extractive`` (the default here, whatever the settings
+        say: no LLM), or ``local``/``openai``/``auto`` to have that model word the bullets.
 
         Raises:
-            ConfigError: the query is empty.
+            ConfigError: the query is empty, or an unknown backend.
             EmptyStoreError: nothing has been ingested.
+            ModelError: the local model's packages are missing.
+            LLMUnavailableError: the model's server could not be reached.
         """
-        from rag.briefing import build_briefing
+        from rag.briefing import build_briefing, rewrite_bullets
 
-        return build_briefing(self.timeline(query, sources=sources), since=since)
+        briefing = build_briefing(self.timeline(query, sources=sources), since=since)
+        name = self.resolve_backend(backend or "extractive")
+        model = self.chat_model(name)
+        return briefing if model is None else rewrite_bullets(briefing, model, name)
 
     @property
     def claim_checker(self) -> ClaimChecker:

@@ -8,7 +8,10 @@ after it; the report before the first of them still counts as "previous", so the
 what is new since then too. With fewer events than ``min_bullets`` the newest events are split into
 their articles, one bullet each.
 
-Extractive: every bullet is made of the articles' own sentences, so it needs no LLM.
+Extractive by default: every bullet is made of the articles' own sentences, so it needs no LLM.
+:func:`rewrite_bullets` has a chat model (the local one, or an OpenAI-compatible server) put each
+bullet's summary in one short sentence of its own, in one call; dates, citations and what changed
+stay as read off the articles, and a bullet the model leaves out keeps its extractive summary.
 
 Example:
     >>> brief = build_briefing(timeline, since=date(2022, 10, 1))  # doctest: +SKIP
@@ -18,19 +21,29 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import HumanMessage
 
 from rag._dates import named_dates
+from rag.answering import load_prompt
+from rag.errors import LLMUnavailableError
 from rag.records import Answer, Citation
 from rag.stories import Event, StoryArticle, Timeline, name_stems, summarize
 from rag.text import sentence_spans
 from rag.verify import content_stems_weighted
 
-__all__ = ["Briefing", "Bullet", "build_briefing", "read_brief_request"]
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+__all__ = ["Briefing", "Bullet", "build_briefing", "read_brief_request", "rewrite_bullets"]
+
+log = logging.getLogger(__name__)
 
 _SCAN_SENTENCES = 6  # sentences of each article's opening searched for what is new
 _MIN_NEW = 2.0  # the least weight of new content words for a sentence to count as a change
@@ -39,6 +52,8 @@ _REQUEST = re.compile(
     r"(?:\s+(?P<since>(?:since|after)\s+.+?))?\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
+_WRITTEN = re.compile(r"^\s*(?:[-*•]\s*)?(\d+)[.):]\s+(.+?)\s*$")  # "3. The storm ..." of a rewrite
+_WRITTEN_WORDS = (4, 40)  # a rewritten summary's length in words, else the extractive one stays
 
 
 @dataclass(frozen=True)
@@ -219,3 +234,39 @@ def build_briefing(
             )
         )
     return Briefing(query=timeline.query, since=since, bullets=bullets, timeline=timeline)
+
+
+def rewrite_bullets(briefing: Briefing, model: BaseChatModel, backend: str) -> Briefing:
+    """The briefing with each bullet's summary rewritten by ``model`` in one call (``backend``: its
+    name, recorded on the briefing). The model sees each bullet's date, summary and change; a line
+    it leaves out, or one too short or too long, keeps the extractive summary; a failed call (other
+    than an unreachable server) keeps the whole briefing extractive.
+
+    Raises:
+        LLMUnavailableError: the model's server could not be reached.
+    """
+    if not briefing.bullets:
+        return replace(briefing, backend=backend)
+    items = []
+    for i, b in enumerate(briefing.bullets, start=1):
+        new = f" Then: {b.changed}" if b.changed and b.changed != b.summary else ""
+        items.append(f"{i}. ({b.date.isoformat() if b.date else 'undated'}) {b.summary}{new}")
+    prompt = load_prompt("brief").format(story=briefing.query, items="\n".join(items))
+    try:
+        reply = model.invoke([HumanMessage(prompt)]).text
+    except LLMUnavailableError:
+        raise
+    except Exception as exc:  # a failed rewrite must not lose the briefing
+        log.warning("rewriting the briefing failed (%s); keeping the extractive bullets", exc)
+        return briefing
+    written: dict[int, str] = {}
+    for line in reply.splitlines():
+        m = _WRITTEN.match(line)
+        if m and _WRITTEN_WORDS[0] <= len(m.group(2).split()) <= _WRITTEN_WORDS[1]:
+            written.setdefault(int(m.group(1)), m.group(2).rstrip())
+    bullets = []
+    for i, b in enumerate(briefing.bullets, start=1):
+        summary = written.get(i, b.summary)
+        # A summary that was itself the change stays the change in its new words.
+        bullets.append(replace(b, summary=summary, changed=summary if b.changed == b.summary else b.changed))
+    return replace(briefing, bullets=bullets, backend=backend)

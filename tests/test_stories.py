@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from eval.stories import LabelledStory, load_stories, score_timeline
 from rag import InputError, read_brief_request
-from rag.briefing import build_briefing
+from rag.briefing import build_briefing, rewrite_bullets
 from rag.stories import Event, StoryArticle, Timeline, group_events, summarize
+from ui.timeline import timeline_html
 
 
 def _article(aid: str, day: str, opening: str, title: str = "") -> StoryArticle:
@@ -109,6 +111,64 @@ def test_briefing_since_keeps_later_developments_and_compares_with_the_one_befor
 def test_briefing_of_nothing_says_so() -> None:
     empty = Timeline(query="nothing", events=[], articles=[])
     assert "nothing on 'nothing'" in build_briefing(empty).text
+
+
+def test_a_digest_is_summarised_by_its_sentence_about_the_story() -> None:
+    digest = _article(
+        "g",
+        "2022-09-28",
+        "Stocks fell sharply on Tuesday as traders sold bank shares. "
+        "Lawmakers argued about the budget late into the night again. "
+        "The Mars rover sent back new pictures of an old river bed. "
+        "Hurricane Ian made landfall in Florida as a Category 4 storm on Wednesday.",
+        title="Stocks, budget, Mars: your morning digest",
+    )
+    text, source = summarize([digest], {"hurrican", "ian"})
+    assert text.startswith("Hurricane Ian made landfall") and source == "g"
+    assert summarize([digest])[0].startswith("Stocks fell")  # no story name: the first sentences
+
+
+def test_timeline_json_numbers_citations_by_date() -> None:
+    out = json.loads(json.dumps(_timeline().to_dict()))
+    assert set(out) >= {"query", "events", "articles"}
+    assert [e["date"] for e in out["events"]] == ["2022-09-28", "2022-10-02", "2022-10-04"]
+    first = out["events"][0]
+    assert set(first) >= {"date", "summary", "article_ids", "citations"}
+    assert first["summary"] == LANDFALL and first["article_ids"] == ["a"]
+    assert [c["n"] for e in out["events"] for c in e["citations"]] == [1, 2, 3]
+    assert [a["article_id"] for a in out["articles"]] == ["a", "c", "d"]
+
+
+def test_timeline_html_lists_events_in_date_order_escaped_with_links() -> None:
+    tl = _timeline()
+    tl.query = "<b>storm</b>"
+    page = timeline_html(tl)
+    assert "<b>storm</b>" not in page and "&lt;b&gt;storm&lt;/b&gt;" in page
+    days = [page.index(f'data-date="{d}"') for d in ("2022-09-28", "2022-10-02", "2022-10-04")]
+    assert days == sorted(days)
+    assert 'href="#nr-tl-a3">[3]</a>' in page and 'id="nr-tl-a3"' in page
+    assert "No articles about" in timeline_html(Timeline(query="x", events=[], articles=[]))
+
+
+def test_a_model_rewrites_the_bullets_and_a_line_it_drops_stays_extractive() -> None:
+    brief = build_briefing(_timeline(), min_bullets=1)
+    reply = "1. Florida's death toll passed 100 as crews kept searching.\n3. " + "word " * 60
+    model = FakeListChatModel(responses=[reply])
+    written = rewrite_bullets(brief, model, "local")
+    assert written.backend == "local" and written.to_dict()["backend"] == "local"
+    assert written.bullets[0].summary == "Florida's death toll passed 100 as crews kept searching."
+    assert written.bullets[0].numbers == brief.bullets[0].numbers  # citations are the articles'
+    assert brief.bullets[0].changed == brief.bullets[0].summary  # the summary was the news ...
+    assert written.bullets[0].text().endswith("(new since 2022-10-02)")  # ... and still is
+    assert [b.summary for b in written.bullets[1:]] == [b.summary for b in brief.bullets[1:]]
+    assert [b.date for b in written.bullets] == [b.date for b in brief.bullets]
+
+
+def test_a_briefing_as_a_chat_answer_cites_the_sentences_it_quotes() -> None:
+    answer = build_briefing(_timeline(), min_bullets=1).as_answer()
+    assert answer.text.startswith("• 2022-10-04:") and not answer.abstained
+    assert [c.n for c in answer.citations] == [1, 2, 3]
+    assert answer.citations[2].quote == TOLL_2  # the bullet's summary, found in the article
 
 
 def test_brief_requests_are_read_with_their_date() -> None:
