@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from eval._sets import set_rows
 from rag import InputError, NewsRAG, Timeline
 
 __all__ = ["LabelledStory", "load_stories", "score_stories", "score_timeline", "summarize_stories"]
@@ -56,22 +56,8 @@ def load_stories(path: Path | str) -> list[LabelledStory]:
     Raises:
         InputError: a line is not JSON or a field is missing or malformed, naming ``file:line``.
     """
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the story set: {exc}") from exc
     out = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(where, f"not JSON: {exc}") from exc
-        if not isinstance(row, dict):
-            raise InputError(where, "a story is a JSON object")
+    for where, row in set_rows(path, "story set"):
         for name in ("id", "query"):
             if not isinstance(row.get(name), str) or not row[name].strip():
                 raise InputError(where, f"missing field {name!r}")
