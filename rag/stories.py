@@ -10,11 +10,12 @@ large candidate pool, and keeps the articles that are *about* it:
   must reach ``min_cover``; a hit with a high relative score but a weak title overlap is kept when
   its opening is close to the story's centroid (the mean vector of the confident hits).
 
-:func:`group_events` then groups the kept articles into events, in date order: an article joins an
-open event when it was published on the same or the next day as the event's last article and its
-vector is close to the event's mean (``min_similarity``); otherwise it opens a new event. An event's
+:func:`group_events` then groups the kept articles into events, in date order: an article joins the
+open event (one whose first article is at most ``span_days`` older) whose mean vector is closest to
+its own, when that cosine reaches ``min_similarity``; otherwise it opens a new event. An event's
 summary is extractive: the sentence of its articles' openings that shares the most words with the
-other articles of the event (its most central sentence), cited by the numbers of its articles.
+other articles of the event (its most central sentence), preferring sentences that name the story
+(a daily digest reaches it after other news), cited by the numbers of its articles.
 
 Everything comes from what the store already holds: chunk vectors, dates, titles and texts; no
 model is run beyond embedding the story's name once.
@@ -190,7 +191,8 @@ class StoryFinder:
         fetch_k: chunks fetched from each of the dense and keyword rankings (a story may have
             dozens of articles of several chunks each).
         min_relative: the least fused score, relative to the best hit, of a kept article.
-        min_cover: the least share of the story name's content words in the title and opening.
+        min_cover: the least share of the story name's content words in the title and opening
+            (2/3: two of a three-word name, three of four, both of two).
         min_centroid: a hit below ``min_cover`` is still kept when its opening's cosine to the
             centroid of the confident hits reaches this.
     """
@@ -201,12 +203,12 @@ class StoryFinder:
         *,
         fetch_k: int = 400,
         min_relative: float = 0.2,
-        min_cover: float = 0.67,
+        min_cover: float = 2 / 3,
         min_centroid: float = 0.7,
     ) -> None:
         self.store = store
         self.min_relative = min_relative
-        self.min_cover = min_cover
+        self.min_cover = min_cover - 1e-9  # a share of 2 in 3 words is not rounded away
         self.min_centroid = min_centroid
         self.retriever = HybridRetriever(
             store, k=1, fetch_k=fetch_k, recency_window_days=None, max_per_article=1, with_lede=False
