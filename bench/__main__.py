@@ -1,5 +1,5 @@
 """``python -m bench``."""
 
-from bench.run import main
+from bench.run import app
 
-raise SystemExit(main())
+app(prog_name="python -m bench")

@@ -8,32 +8,59 @@ process's own peak RSS is written where the benchmark reads it.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from cli._env import set_env_defaults
 
 set_env_defaults()
 
 
-def _ingest(args: argparse.Namespace) -> dict[str, object]:
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command("ingest")
+def ingest_command(
+    corpus: Path,
+    home: Annotated[Path, typer.Option()],
+    models_home: Annotated[Path, typer.Option()],
+    backend: str = "onnx",
+    collection: str = "news",
+    batch_size: int = 32,
+) -> None:
+    """Ingest ``corpus`` through the library API; print the report and timings as one JSON line."""
+    print(json.dumps(_ingest(corpus, home, models_home, backend, collection, batch_size), ensure_ascii=False))
+
+
+@app.command("cli", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def cli_command(ctx: typer.Context) -> None:
+    """Run ``newsrag`` with the rest of the arguments, in this process."""
+    from cli import app as newsrag
+
+    newsrag(args=ctx.args, prog_name="newsrag")
+
+
+def _ingest(
+    corpus: Path, home: Path, models_home: Path, backend: str, collection: str, batch_size: int
+) -> dict[str, object]:
     from bench._measure import Stopwatch, self_peak_rss_mb
     from ingest import IngestOptions, ingest
     from rag import MiniLMEmbeddings, NewsStore, Settings
 
     t0 = time.perf_counter()
-    embeddings = MiniLMEmbeddings(batch_size=args.batch_size, backend=args.backend, home=args.models_home)
-    store = NewsStore(args.home, collection=args.collection, embeddings=embeddings)
+    embeddings = MiniLMEmbeddings(batch_size=batch_size, backend=backend, home=models_home)
+    store = NewsStore(home, collection=collection, embeddings=embeddings)
     opened = time.perf_counter() - t0
     watch = Stopwatch()
     embeddings.embed_array = watch.wrap("embed", embeddings.embed_array)  # type: ignore[method-assign]
     store.write_articles = watch.wrap("store_write", store.write_articles)  # type: ignore[method-assign]
     try:
         options = IngestOptions.from_settings(Settings())  # as `newsrag ingest` does
-        report = ingest([str(args.corpus)], store, options=options)
+        report = ingest([str(corpus)], store, options=options)
     finally:
         store.close()
     out = report.to_dict()
@@ -46,7 +73,7 @@ def _ingest(args: argparse.Namespace) -> dict[str, object]:
     out["store_write_s"] = round(watch.seconds.get("store_write", 0.0) - out["embed_s"], 3)
     out["other_s"] = round(report.seconds - out["embed_s"] - out["store_write_s"], 3)
     out["peak_rss_mb"] = round(self_peak_rss_mb(), 1)
-    out["backend"] = args.backend
+    out["backend"] = backend
     return out
 
 
@@ -54,23 +81,7 @@ def main() -> None:
     from bench._measure import report_peak_at_exit
 
     report_peak_at_exit()
-    if sys.argv[1:2] == ["cli"]:  # the real `newsrag` command, in this process
-        from cli import main as newsrag
-
-        sys.argv = ["newsrag", *sys.argv[2:]]
-        newsrag()
-        return
-    parser = argparse.ArgumentParser(prog="python -m bench._child")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ingest")
-    p.add_argument("corpus", type=Path)
-    p.add_argument("--home", type=Path, required=True)
-    p.add_argument("--models-home", type=Path, required=True)
-    p.add_argument("--backend", default="onnx")
-    p.add_argument("--collection", default="news")
-    p.add_argument("--batch-size", type=int, default=32)
-    args = parser.parse_args()
-    print(json.dumps(_ingest(args), ensure_ascii=False))
+    app(prog_name="python -m bench._child")
 
 
 if __name__ == "__main__":

@@ -10,14 +10,15 @@ claim, one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 PROMPT = (
     "You check claims against a news passage. Answer with one word: SUPPORTED if the passage "
@@ -71,14 +72,14 @@ def judge(claims_path: Path, home: Path, collection: str, per_kind: int = 6, see
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("claims", type=Path)
-    parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--collection", required=True)
-    args = parser.parse_args()
-    print(json.dumps(judge(args.claims, args.home, args.collection)))
+def main(
+    claims: Annotated[Path, typer.Argument(help="A claim set (JSON lines).")],
+    home: Annotated[Path, typer.Option(help="A NEWSRAG_HOME holding the set's articles.")],
+    collection: Annotated[str, typer.Option(help="The collection holding them.")],
+) -> None:
+    """The bundled local LLM as a claim judge, against the rule checker, on a sample of a claim set."""
+    print(json.dumps(judge(claims, home, collection)))
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

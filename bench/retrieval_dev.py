@@ -20,7 +20,6 @@ The caches live under ``--cache`` (default ``.newsrag/bench``); delete it to re-
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
@@ -32,7 +31,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -199,27 +200,30 @@ def _print_table(rows: list[Row], questions: int, articles: int, corpus: Path) -
         print(f"| {r.name:<50} | {scores}| {r.p50_ms:6.0f} |")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--corpus", type=Path, default=DATA / "corpus-1k.jsonl")
-    parser.add_argument("--questions", type=Path, default=DATA / "questions-dev.jsonl")
-    parser.add_argument("--cache", type=Path, default=REPO / ".newsrag" / "bench")
-    parser.add_argument("--no-tutorial", action="store_true", help="skip the tutorial pipeline")
-    parser.add_argument("--json", type=Path, help="also write the table as JSON here")
-    args = parser.parse_args(argv)
-    if not args.corpus.exists():
-        print(f"needs the RealTime QA data at {args.corpus}", file=sys.stderr)
-        return 2
-    args.cache.mkdir(parents=True, exist_ok=True)
-    articles = load_jsonl(args.corpus)
-    questions = load_jsonl(args.questions)
+def main(
+    corpus: Annotated[Path, typer.Option(help="The articles (JSONL).")] = DATA / "corpus-1k.jsonl",
+    questions_path: Annotated[Path, typer.Option("--questions", help="The dev questions (JSONL).")] = DATA
+    / "questions-dev.jsonl",
+    cache: Annotated[Path, typer.Option(help="Where the ingested stores are kept.")] = REPO
+    / ".newsrag"
+    / "bench",
+    no_tutorial: Annotated[bool, typer.Option("--no-tutorial", help="Skip the tutorial pipeline.")] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the table as JSON here.")
+    ] = None,
+) -> None:
+    """Retrieval on the RealTime QA dev questions: newsrag's retrievers against the tutorial's."""
+    if not corpus.exists():
+        print(f"needs the RealTime QA data at {corpus}", file=sys.stderr)
+        raise typer.Exit(2)
+    cache.mkdir(parents=True, exist_ok=True)
+    articles = load_jsonl(corpus)
+    questions = load_jsonl(questions_path)
     embeddings = MiniLMEmbeddings()
     rows: list[Row] = []
 
-    if not args.no_tutorial:
-        tutorial = tutorial_store(articles, args.cache)
+    if not no_tutorial:
+        tutorial = tutorial_store(articles, cache)
         rows.append(
             measure_both(
                 "tutorial (recursive 1000/200, MiniLM, Chroma)",
@@ -240,17 +244,16 @@ def main(argv: list[str] | None = None) -> int:
 
     rows.append(measure_both("bm25-window (whole articles, 7 days up to as_of)", questions, window))
 
-    store = newsrag_store(args.corpus, args.cache, embeddings)
+    store = newsrag_store(corpus, cache, embeddings)
     # Ingest stores a duplicate story once and keeps the other inputs' ids as aliases.
     canonical = {alias: aid for aid, info in store.articles().items() for alias in info.aliases}
     questions = [{**q, "gold_ids": [canonical.get(g, g) for g in q["gold_ids"]]} for q in questions]
     rows += _newsrag_rows(store, questions)
-    _print_table(rows, len(questions), len(articles), args.corpus)
-    if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    _print_table(rows, len(questions), len(articles), corpus)
+    if json_out:
+        json_out.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     store.close()
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    typer.run(main)

@@ -8,7 +8,6 @@ whatever else the machine is doing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -16,8 +15,11 @@ import shutil
 import subprocess
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from bench import _data
 from bench._measure import REPO, self_peak_rss_mb
@@ -47,58 +49,27 @@ def _steps(only: str | None) -> list[str]:
     return [s for s in STEPS if s in wanted]
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--only",
-        help="comma-separated steps or groups: ingest (= limit,baseline,newsrag), queries "
-        "(= retrieval,e2e), growth, stories; default: all",
-    )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
-        help="a small sample of the corpora and few questions (also BENCH_QUICK=1)",
-    )
-    p.add_argument("--corpus", type=Path, default=_data.CORPUS_1K, help="the 1,000-article corpus (JSONL)")
-    p.add_argument("--growth-corpus", type=Path, default=_data.CORPUS_FULL, help="the large corpus (JSONL)")
-    p.add_argument("--questions", type=Path, default=_data.QUESTIONS, help="dev questions (JSONL)")
-    p.add_argument("--max-questions", type=int, default=None, help="ask at most this many questions")
-    p.add_argument(
-        "--e2e-questions",
-        type=int,
-        default=int(os.environ.get("BENCH_E2E_QUESTIONS", "12")),
-        help="questions answered end to end with the local model (default 12; 0 skips)",
-    )
-    p.add_argument(
-        "--backends",
-        default=None,
-        help="embedding backends newsrag ingests with, each scored on the questions (default: the "
-        "default backend; e.g. torch,onnx,onnx-int8 to compare them)",
-    )
-    p.add_argument(
-        "--limit-backends",
-        default=None,
-        help="embedding backends timed alone in the limit step (default: torch and the default backend)",
-    )
-    p.add_argument(
-        "--backend", default=None, help="the backend for queries and growth (default: the settings' default)"
-    )
-    p.add_argument(
-        "--render", type=Path, default=None, help="only re-render the table of a results JSON and exit"
-    )
-    p.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where results are written")
-    p.add_argument("--work", type=Path, default=None, help="stores and samples (default: <out>/work)")
-    p.add_argument(
-        "--models-home",
-        type=Path,
-        default=None,
-        help="cache of exported/assembled models (default: NEWSRAG_HOME or .newsrag)",
-    )
-    return p.parse_args(argv)
+@dataclass(frozen=True)
+class BenchArgs:
+    """What ``python -m bench`` was asked (see its ``--help``)."""
+
+    corpus: Path
+    growth_corpus: Path
+    questions: Path
+    out: Path
+    only: str | None
+    quick: bool
+    max_questions: int | None
+    e2e_questions: int
+    backends: str | None
+    limit_backends: str | None
+    backend: str | None
+    render: Path | None
+    work: Path | None
+    models_home: Path | None
 
 
-def _meta(args: argparse.Namespace, steps: list[str], backend: str, backends: list[str]) -> dict[str, Any]:
+def _meta(args: BenchArgs, steps: list[str], backend: str, backends: list[str]) -> dict[str, Any]:
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
@@ -124,7 +95,7 @@ def _names(value: str | None) -> list[str]:
 class Bench:
     """One run: the arguments, where things go, and the results written as they come."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: BenchArgs) -> None:
         from rag import Settings, default_home
 
         self.args = args
@@ -266,9 +237,89 @@ class Bench:
         )
 
 
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+# Long by declaration: typer reads each option from this signature; the body builds BenchArgs.
+@app.command(help=__doc__.split("\n\n")[0])
+def bench_command(
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated steps or groups: ingest (= limit,baseline,newsrag), queries "
+            "(= retrieval,e2e), growth, stories; default: all."
+        ),
+    ] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", envvar="BENCH_QUICK", help="A small sample of the corpora and few questions."
+        ),
+    ] = False,
+    corpus: Annotated[Path, typer.Option(help="The 1,000-article corpus (JSONL).")] = _data.CORPUS_1K,
+    growth_corpus: Annotated[Path, typer.Option(help="The large corpus (JSONL).")] = _data.CORPUS_FULL,
+    questions: Annotated[Path, typer.Option(help="Dev questions (JSONL).")] = _data.QUESTIONS,
+    max_questions: Annotated[int | None, typer.Option(help="Ask at most this many questions.")] = None,
+    e2e_questions: Annotated[
+        int,
+        typer.Option(
+            envvar="BENCH_E2E_QUESTIONS", help="Questions answered end to end with the local model (0 skips)."
+        ),
+    ] = 12,
+    backends: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedding backends newsrag ingests with, each scored on the questions (default: the "
+            "default backend; e.g. torch,onnx,onnx-int8 to compare them)."
+        ),
+    ] = None,
+    limit_backends: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedding backends timed alone in the limit step (default: torch and the default)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="The backend for queries and growth (default: the settings' default).")
+    ] = None,
+    render: Annotated[
+        Path | None, typer.Option(help="Only re-render the table of a results JSON and exit.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where results are written.")] = REPO / "bench" / "results",
+    work: Annotated[Path | None, typer.Option(help="Stores and samples (default: <out>/work).")] = None,
+    models_home: Annotated[
+        Path | None,
+        typer.Option(help="Cache of exported/assembled models (default: NEWSRAG_HOME or .newsrag)."),
+    ] = None,
+) -> None:
+    args = BenchArgs(
+        corpus=corpus,
+        growth_corpus=growth_corpus,
+        questions=questions,
+        out=out,
+        only=only,
+        quick=quick,
+        max_questions=max_questions,
+        e2e_questions=e2e_questions,
+        backends=backends,
+        limit_backends=limit_backends,
+        backend=backend,
+        render=render,
+        work=work,
+        models_home=models_home,
+    )
+    raise typer.Exit(run(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench`` with ``argv`` (default: the command line); its exit code."""
+    code = app(args=argv, prog_name="python -m bench", standalone_mode=False)
+    return code if isinstance(code, int) else 0
+
+
+def run(args: BenchArgs) -> int:
+    """Run the benchmark ``args`` ask for (or only render a results file); the exit code."""
     set_env_defaults()
-    args = parse_args(argv)
     if args.render:
         from bench.report import markdown, targets
 

@@ -15,12 +15,14 @@ builds it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -36,24 +38,22 @@ QUESTIONS = REPO.parent / "shared" / "data" / "realtimeqa" / "questions-dev.json
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--collection", required=True)
-    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
-    parser.add_argument("--days", type=int, default=7, help="the arrival window before the quiz date")
-    args = parser.parse_args()
-    store = NewsStore.from_settings(Settings(home=args.home, collection=args.collection))
+def main(
+    home: Annotated[Path, typer.Option(help="A NEWSRAG_HOME holding corpus-1k.")],
+    collection: Annotated[str, typer.Option(help="Its collection.")],
+    limit: Annotated[int | None, typer.Option(help="First N questions only.")] = None,
+    days: Annotated[int, typer.Option(help="The arrival window before the quiz date.")] = 7,
+) -> None:
+    """How a watch's topic should match new articles: a threshold sweep on the dev questions."""
+    store = NewsStore.from_settings(Settings(home=home, collection=collection))
     retriever = HybridRetriever(store, recency_window_days=None)
     infos = store.articles()
     questions = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
     runs = []
-    for q in questions[: args.limit]:
+    for q in questions[:limit]:
         day = date.fromisoformat(q["date"])
         week = [
-            a
-            for a, i in infos.items()
-            if i.published and day - timedelta(days=args.days) <= i.published <= day
+            a for a, i in infos.items() if i.published and day - timedelta(days=days) <= i.published <= day
         ]
         arrived = list(dict.fromkeys([*week, *(g for g in q["gold_ids"] if g in infos)]))
         scored = [(item.article_id, cos) for item, cos in score_articles(retriever, q["question"], arrived)]
@@ -77,8 +77,7 @@ def main() -> int:
             f"  {with_gold}/{len(runs)}"
         )
     store.close()
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    typer.run(main)

@@ -112,12 +112,12 @@ def ask_command(
 
 def _fail_with_sources(exc: Any, as_json: bool) -> None:
     """The LLM is unreachable: say so, and still show what retrieval found."""
-    sources = [p.to_dict(n) for n, p in enumerate(exc.sources, start=1)]
+    sources = [p.to_dict(n) for n, p in enumerate(exc.passages, start=1)]
     if as_json:
         typer.echo(json.dumps({"error": str(exc), "sources": sources}, ensure_ascii=False))
     else:
         typer.echo("The retrieved sources (no answer was generated):")
-        for s, p in zip(sources, exc.sources, strict=True):
+        for s, p in zip(sources, exc.passages, strict=True):
             typer.echo(f"[{s['n']}] {s['title'] or '(untitled)'}" + (f" ({_meta(p)})" if _meta(p) else ""))
     typer.echo(f"error: {exc}", err=True)
     typer.echo("hint: start the server, or answer without an LLM: --backend extractive", err=True)

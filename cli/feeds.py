@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli._options import JsonOpt, PrivateUrlsOpt, ProgressOpt, Where, fail, store_session, where_flags
-from cli.watches import digest_folder, forget, open_state, watch_retriever
+from cli.watches import digest_folder, forget, list_rows, open_state, watch_retriever
 
 if TYPE_CHECKING:
     from ingest.feeds import FeedPoller, PollResult
@@ -67,20 +67,17 @@ def add_command(
 @where_flags("home", "collection")
 def list_command(as_json: JsonOpt = False, *, where: Where) -> None:
     """The feeds, their schedules and how their last polls went."""
-    with open_state(where.settings()) as state:
-        feeds = state.feeds()
-    if as_json:
-        typer.echo(json.dumps([f.to_dict() for f in feeds], ensure_ascii=False))
-        return
-    if not feeds:
-        typer.echo("no feeds (add one: newsrag feeds add URL)")
-    for f in feeds:
-        status = f.last_status or "never polled"
-        typer.echo(
-            f"{f.url}  every {f.every_seconds}s, {f.on_removed}; last: {status} at {_when(f.last_polled)}, "
-            f"last success {_when(f.last_success)}, next {_when(f.next_due)}"
-            + (f"; {f.failures} failure(s) in a row: {f.last_error}" if f.failures else "")
-        )
+    empty = "no feeds (add one: newsrag feeds add URL)"
+    list_rows(where.settings(), lambda state: state.feeds(), as_json, _feed_line, empty)
+
+
+def _feed_line(f: FeedRow) -> str:
+    status = f.last_status or "never polled"
+    return (
+        f"{f.url}  every {f.every_seconds}s, {f.on_removed}; last: {status} at {_when(f.last_polled)}, "
+        f"last success {_when(f.last_success)}, next {_when(f.next_due)}"
+        + (f"; {f.failures} failure(s) in a row: {f.last_error}" if f.failures else "")
+    )
 
 
 @feeds_app.command("remove")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 
@@ -42,6 +42,32 @@ def forget(settings: Settings, remove: Callable[[FeedState], bool], unknown: str
     if not gone:
         raise fail(unknown, 1)
     typer.echo(f"removed {what}")
+
+
+class _Row(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=_Row)
+
+
+def list_rows(
+    settings: Settings,
+    read: Callable[[FeedState], list[R]],
+    as_json: bool,
+    line: Callable[[R], str],
+    empty: str,
+) -> None:
+    """Print the feeds or the watches ``read`` gives: a JSON list, or a ``line`` each (``empty`` if none)."""
+    with open_state(settings) as state:
+        rows = read(state)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo(empty)
+    for r in rows:
+        typer.echo(line(r))
 
 
 def digest_folder(settings: Settings) -> Path:
@@ -103,24 +129,13 @@ def add_command(
 @where_flags("home", "collection")
 def list_command(as_json: JsonOpt = False, *, where: Where) -> None:
     """The saved watches."""
-    with open_state(where.settings()) as state:
-        watches = state.watches()
-    if as_json:
-        rows = [
-            {
-                "name": w.name,
-                "topic": w.topic,
-                "webhook": w.webhook or None,
-                "last_digest": datetime.fromtimestamp(w.last_digest, UTC).isoformat(timespec="seconds"),
-            }
-            for w in watches
-        ]
-        typer.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not watches:
-        typer.echo('no watches (add one: newsrag watches add NAME "TOPIC")')
-    for w in watches:
-        typer.echo(f"{w.name}: {w.topic}" + (f"  -> {w.webhook}" if w.webhook else ""))
+    list_rows(
+        where.settings(),
+        lambda state: state.watches(),
+        as_json,
+        lambda w: f"{w.name}: {w.topic}" + (f"  -> {w.webhook}" if w.webhook else ""),
+        'no watches (add one: newsrag watches add NAME "TOPIC")',
+    )
 
 
 @watches_app.command("remove")

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,8 @@ def grounding_of(answer: Answer) -> list[bool] | None:
         for n in dict.fromkeys(numbers):
             if n in by_n:
                 texts.extend(by_n[n])
-            elif 1 <= n <= len(answer.sources):
-                texts.append(answer.sources[n - 1].text)
+            elif 1 <= n <= len(answer.passages):
+                texts.append(answer.passages[n - 1].text)
         pairs.append((sentence, texts))
     return grounding_flags(pairs) if pairs else None
 
@@ -131,7 +132,7 @@ def write_rows(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-class RowWriter:
+class RowWriter(AbstractContextManager["RowWriter"]):
     """Appends rows to a results file, one flushed line each, so an interrupted run loses nothing."""
 
     def __init__(self, path: Path) -> None:
@@ -145,9 +146,6 @@ class RowWriter:
 
     def close(self) -> None:
         self._fh.close()
-
-    def __enter__(self) -> RowWriter:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -199,7 +199,7 @@ class TutorialPipeline(Pipeline):
         return Answer(
             question=text,
             text=reply,
-            sources=[_passage(d, i) for i, d in enumerate(docs)],
+            passages=[_passage(d, i) for i, d in enumerate(docs)],
             abstained=not reply or bool(_DONT_KNOW.search(reply)),
             backend="tutorial",
             timings={

@@ -7,7 +7,7 @@ Example:
 
 from pathlib import Path
 
-from ingest.chunking import chunk_article, chunk_header, split_sentences
+from ingest.chunking import chunk_article, chunk_header
 from ingest.cleaning import Cleaned, clean_text, is_boilerplate
 from ingest.datelines import Dateline, parse_date, parse_dateline
 from ingest.decoding import decode_bytes
@@ -47,5 +47,4 @@ __all__ = [
     "parse_date",
     "parse_dateline",
     "parse_field_map",
-    "split_sentences",
 ]

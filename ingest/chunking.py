@@ -1,5 +1,7 @@
 """Cut a cleaned article into sentence- and paragraph-aligned chunks sized in the model's word pieces.
 
+Sentences are those of :func:`rag.sentence_spans`, the splitter every stage shares.
+
 Every chunk is a slice of the article (``article.text[chunk.start:chunk.end] == chunk.text``), so the
 UI can highlight it. Sizes are counted with the embedding model's own tokenizer, and the header that
 is embedded in front of each chunk ("title | date | source") counts against the model's 256-piece
@@ -17,75 +19,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag import MAX_TOKENS, Article, Chunk, chunk_id, count_tokens
+from rag import MAX_TOKENS, Article, Chunk, chunk_id, count_tokens, sentence_spans
 
-__all__ = ["chunk_article", "chunk_header", "split_sentences"]
+__all__ = ["chunk_article", "chunk_header"]
 
 # [CLS] and [SEP] around every encoded text.
 _SPECIAL = 2
 # The header never takes more than this many pieces; a longer title is shortened in the header only.
 _MAX_HEADER_TOKENS = 48
 
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "mt",
-        "gen",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "cmdr",
-        "gov",
-        "sen",
-        "rep",
-        "rev",
-        "hon",
-        "pres",
-        "supt",
-        "insp",
-        "no",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "dept",
-        "est",
-        "fig",
-        "approx",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "u.s",
-        "u.k",
-        "u.n",
-        "e.g",
-        "i.e",
-        "a.m",
-        "p.m",
-    ]
-)
-_BEFORE_NUMBERS = frozenset({"no", "fig", "est"})  # abbreviations only when a number follows
-# A sentence ends at . ! ? (or …), optionally followed by closing quotes/brackets, then white space.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+)""")
 _PARAGRAPH = re.compile(r"[^\n]+")
 
 
@@ -95,39 +37,6 @@ class _Unit:
     end: int
     tokens: int  # word pieces without [CLS]/[SEP]
     para_start: bool  # the first sentence of a paragraph
-
-
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Character spans of the sentences in ``text[start:end]`` (no surrounding white space)."""
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    pos = start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        stop = m.end()
-        word = text[text.rfind(" ", pos, m.start()) + 1 : m.start()].lower().lstrip("(\"'“‘")
-        nxt = text[stop:end].lstrip()[:1]
-        if text[m.start()] == "." and (
-            (word in _ABBREVIATIONS and (word not in _BEFORE_NUMBERS or nxt.isdigit()))
-            or (len(word) == 1 and word.isalpha())
-        ):
-            continue  # "Mr. Smith", "J. Smith", "No. 10": not the end of a sentence
-        if nxt and nxt.islower():
-            continue  # "e.g. this" or an ellipsis inside a sentence
-        spans.append((pos, stop))
-        pos = stop
-        while pos < end and text[pos].isspace():
-            pos += 1
-    if pos < end:
-        spans.append((pos, end))
-    return [(s, e) for s, e in (_strip(text, s, e) for s, e in spans) if e > s]
-
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def chunk_header(article: Article, max_tokens: int = _MAX_HEADER_TOKENS) -> str:
@@ -150,7 +59,7 @@ def _units(text: str, budget: int) -> list[_Unit]:
     spans: list[tuple[int, int, bool]] = []
     for para in _PARAGRAPH.finditer(text):
         first = True
-        for s, e in split_sentences(text, para.start(), para.end()):
+        for s, e in sentence_spans(text, para.start(), para.end()):
             spans.append((s, e, first))
             first = False
     if not spans:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 __all__ = ["RawArticle"]
@@ -12,8 +12,7 @@ __all__ = ["RawArticle"]
 class RawArticle:
     """What a loader read: the body as found plus whatever metadata the input carried.
 
-    ``origin`` is where it came from (a resolved file path, ``path:line`` or a URL); ``clean`` is False
-    for text already extracted by a tool that removes boilerplate (it is still cleaned, gently).
+    ``origin`` is where it came from (a resolved file path, ``path:line`` or a URL).
     """
 
     id: str
@@ -24,4 +23,3 @@ class RawArticle:
     source: str = ""
     url: str = ""
     authors: tuple[str, ...] = ()
-    extra: dict[str, str] = field(default_factory=dict)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +63,8 @@ class FeedRow:
 
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON-ready values (``feeds list --json``)."""
-        return {
-            "url": self.url,
-            "every_seconds": self.every_seconds,
-            "on_removed": self.on_removed,
-            "last_polled": self.last_polled,
-            "last_success": self.last_success,
-            "last_status": self.last_status,
-            "last_error": self.last_error or None,
-            "failures": self.failures,
-            "next_due": self.next_due,
-        }
+        row = {k: v for k, v in asdict(self).items() if k not in ("added_at", "etag", "last_modified")}
+        return row | {"last_error": self.last_error or None}
 
 
 @dataclass(frozen=True)
@@ -94,8 +86,13 @@ class WatchRow:
     created: float
     last_digest: float  # arrivals after this moment go into the next digest
 
+    def to_dict(self) -> dict[str, Any]:
+        """The watch as JSON-ready values (``watches list --json``)."""
+        last = datetime.fromtimestamp(self.last_digest, UTC).isoformat(timespec="seconds")
+        return {"name": self.name, "topic": self.topic, "webhook": self.webhook or None, "last_digest": last}
 
-class FeedState:
+
+class FeedState(AbstractContextManager["FeedState"]):
     """The state file (created on first use); one connection, closed by :meth:`close` or at the end
     of a ``with`` block."""
 
@@ -121,27 +118,16 @@ class FeedState:
 
     def add_feed(self, url: str, every_seconds: int, on_removed: str, now: float) -> bool:
         """Add a feed (due at once) or change its schedule; True when it was new."""
-        with self.transaction() as db:
-            known = db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone() is not None
-            if known:
-                db.execute(
-                    "UPDATE feeds SET every_seconds = ?, on_removed = ? WHERE url = ?",
-                    (every_seconds, on_removed, url),
-                )
-            else:
-                db.execute(
-                    "INSERT INTO feeds (url, every_seconds, on_removed, added_at, next_due) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (url, every_seconds, on_removed, now, now),
-                )
-        return not known
+        sql = (
+            "INSERT INTO feeds (url, every_seconds, on_removed, added_at, next_due) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET every_seconds = excluded.every_seconds, "
+            "on_removed = excluded.on_removed"
+        )
+        return self._upsert(("feeds", "url"), sql, (url, every_seconds, on_removed, now, now))
 
     def remove_feed(self, url: str) -> bool:
         """Forget a feed and its items (its articles stay in the store); True when it was known."""
-        with self.transaction() as db:
-            gone = db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount
-            db.execute("DELETE FROM items WHERE feed = ?", (url,))
-        return bool(gone)
+        return self._forget(("feeds", "url"), ("items", "feed"), url)
 
     def feeds(self) -> list[FeedRow]:
         """Every feed, in the order they were added."""
@@ -202,20 +188,30 @@ class FeedState:
 
     def add_watch(self, name: str, topic: str, webhook: str, now: float) -> bool:
         """Save a watch (its first digest covers what arrives from now on); True when it was new."""
-        with self.transaction() as db:
-            known = db.execute("SELECT 1 FROM watches WHERE name = ?", (name,)).fetchone() is not None
-            db.execute(
-                "INSERT INTO watches VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                "topic = excluded.topic, webhook = excluded.webhook",
-                (name, topic, webhook, now, now),
-            )
-        return not known
+        sql = (
+            "INSERT INTO watches VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "topic = excluded.topic, webhook = excluded.webhook"
+        )
+        return self._upsert(("watches", "name"), sql, (name, topic, webhook, now, now))
 
     def remove_watch(self, name: str) -> bool:
         """Forget a watch and its digests; True when it was known."""
+        return self._forget(("watches", "name"), ("digests", "watch"), name)
+
+    def _upsert(self, row: tuple[str, str], sql: str, params: tuple[Any, ...]) -> bool:
+        """Run the insert-or-update ``sql``; True when table ``row[0]`` held no row whose column
+        ``row[1]`` is ``params[0]`` before."""
         with self.transaction() as db:
-            gone = db.execute("DELETE FROM watches WHERE name = ?", (name,)).rowcount
-            db.execute("DELETE FROM digests WHERE watch = ?", (name,))
+            known = _has(db, *row, params[0])
+            db.execute(sql, params)
+        return not known
+
+    def _forget(self, row: tuple[str, str], children: tuple[str, str], key: str) -> bool:
+        """Delete the row whose column ``row[1]`` of table ``row[0]`` is ``key``, and the rows of
+        ``children`` (table, column) that point at it; True when the row was there."""
+        with self.transaction() as db:
+            gone = db.execute(f"DELETE FROM {row[0]} WHERE {row[1]} = ?", (key,)).rowcount
+            db.execute(f"DELETE FROM {children[0]} WHERE {children[1]} = ?", (key,))
         return bool(gone)
 
     def watches(self) -> list[WatchRow]:
@@ -247,8 +243,10 @@ class FeedState:
         """Close the file."""
         self._db.close()
 
-    def __enter__(self) -> FeedState:
-        return self
-
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _has(db: sqlite3.Connection, table: str, column: str, key: str) -> bool:
+    """Whether ``table`` has a row whose ``column`` is ``key`` (table and column are ours, not input)."""
+    return db.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (key,)).fetchone() is not None

@@ -11,12 +11,14 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
 
 from ingest.pipeline import IngestOptions, ingest
 from rag import MiniLMEmbeddings, NewsStore
@@ -111,40 +113,40 @@ def measure(
         store.close()
 
 
-def main() -> None:
-    """Command line: print one JSON line per setting."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("questions", type=Path)
-    parser.add_argument("--sizes", default="128,160,200,240")
-    parser.add_argument("--overlap", type=int, default=40)
-    parser.add_argument("--no-header", action="store_true", help="also measure without the chunk header")
-    parser.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"])
-    parser.add_argument("--work", type=Path, default=None, help="where the stores go (default: a temp dir)")
-    parser.add_argument(
-        "--score-store",
-        nargs=2,
-        metavar=("HOME", "COLLECTION"),
-        help="only score an existing store (e.g. one `newsrag ingest` filled) and exit",
-    )
-    args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="newsrag-measure-"))
-    embeddings = MiniLMEmbeddings(backend=args.backend, home=work / "home")
-    if args.score_store:
-        store = NewsStore(Path(args.score_store[0]), args.score_store[1], embeddings=embeddings)
-        print(json.dumps(score(store, args.questions, embeddings)))
+def main(
+    corpus: Path,
+    questions: Path,
+    sizes: Annotated[str, typer.Option(help="Chunk sizes to measure, word pieces.")] = "128,160,200,240",
+    overlap: Annotated[int, typer.Option(help="Chunk overlap, word pieces.")] = 40,
+    no_header: Annotated[
+        bool, typer.Option("--no-header", help="Also measure without the chunk header.")
+    ] = False,
+    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx",
+    work: Annotated[Path | None, typer.Option(help="Where the stores go (default: a temp dir).")] = None,
+    score_store: Annotated[
+        tuple[Path, str] | None,
+        typer.Option(
+            metavar="HOME COLLECTION",
+            help="Only score an existing store (e.g. one `newsrag ingest` filled) and exit.",
+        ),
+    ] = None,
+) -> None:
+    """Measure chunk sizes by retrieval; print one JSON line per setting."""
+    work = work or Path(tempfile.mkdtemp(prefix="newsrag-measure-"))
+    embeddings = MiniLMEmbeddings(backend=backend, home=work / "home")
+    if score_store:
+        store = NewsStore(score_store[0], score_store[1], embeddings=embeddings)
+        print(json.dumps(score(store, questions, embeddings)))
         store.close()
         return
-    settings = [(int(s), args.overlap, True) for s in args.sizes.split(",")]
-    if args.no_header:
-        settings += [(int(s), args.overlap, False) for s in args.sizes.split(",")]
-    for size, overlap, header in settings:
+    settings = [(int(s), overlap, True) for s in sizes.split(",")]
+    if no_header:
+        settings += [(int(s), overlap, False) for s in sizes.split(",")]
+    for size, gap, header in settings:
         t0 = time.perf_counter()
-        m = measure(args.corpus, args.questions, size, overlap, header, embeddings, work)
+        m = measure(corpus, questions, size, gap, header, embeddings, work)
         print(json.dumps({**m.__dict__, "total_seconds": round(time.perf_counter() - t0, 1)}), flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)

@@ -334,12 +334,4 @@ def ingest_items(
     return run.report
 
 
-def ingest_paths(
-    inputs: Sequence[str | Path],
-    store: NewsStore,
-    *,
-    options: IngestOptions | None = None,
-    progress: ProgressCallback | None = None,
-) -> IngestReport:
-    """Alias of :func:`ingest` (the name the design notes use)."""
-    return ingest(inputs, store, options=options, progress=progress)
+ingest_paths = ingest  # the name the design notes use

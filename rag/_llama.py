@@ -243,11 +243,22 @@ class ChatLlamaCpp(BaseChatModel):
         return params
 
     @contextlib.contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except ValueError as exc:  # llama_cpp raises ValueError when the prompt exceeds n_ctx
-            raise ModelError(f"the local model ({Path(self.model_path).name}) failed: {exc}") from exc
+    def _completion(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any], *, stream: bool
+    ) -> Iterator[Any]:
+        """llama.cpp's chat completion of ``messages`` (with ``stream``, an iterator of its parts) for
+        the ``with`` block, which holds the model's lock; a ValueError inside is a ModelError."""
+        loaded = self._loaded()
+        with loaded.lock:
+            try:
+                loaded.start(messages)
+                yield loaded.llama.create_chat_completion(
+                    messages=_to_llama_messages(messages),  # type: ignore[arg-type]
+                    stream=stream,
+                    **self._params(stop, kwargs),
+                )
+            except ValueError as exc:  # llama_cpp raises ValueError when the prompt exceeds n_ctx
+                raise ModelError(f"the local model ({Path(self.model_path).name}) failed: {exc}") from exc
 
     def _generate(
         self,
@@ -256,14 +267,8 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        loaded = self._loaded()
-        with loaded.lock, self._errors():
-            loaded.start(messages)
-            response: Any = loaded.llama.create_chat_completion(
-                messages=_to_llama_messages(messages),  # type: ignore[arg-type]
-                stream=False,
-                **self._params(stop, kwargs),
-            )
+        with self._completion(messages, stop, kwargs, stream=False) as response:
+            pass
         choice = response["choices"][0]
         usage = response.get("usage") or {}
         message = AIMessage(
@@ -284,14 +289,7 @@ class ChatLlamaCpp(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        loaded = self._loaded()
-        with loaded.lock, self._errors():
-            loaded.start(messages)
-            stream: Any = loaded.llama.create_chat_completion(
-                messages=_to_llama_messages(messages),  # type: ignore[arg-type]
-                stream=True,
-                **self._params(stop, kwargs),
-            )
+        with self._completion(messages, stop, kwargs, stream=True) as stream:
             for part in stream:
                 choice = part["choices"][0]
                 text = choice["delta"].get("content") or ""

@@ -22,7 +22,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -67,13 +67,13 @@ class LLMUnavailableWithSources(LLMUnavailableError):
     """The LLM could not be reached; the passages retrieved for the question are attached.
 
     Attributes:
-        sources: the passages that would have been shown to the model.
+        passages: the passages that would have been shown to the model.
         question: the standalone question they were retrieved for.
     """
 
-    def __init__(self, message: str, sources: list[Passage], question: str) -> None:
+    def __init__(self, message: str, passages: list[Passage], question: str) -> None:
         super().__init__(message)
-        self.sources = sources
+        self.passages = passages
         self.question = question
 
 
@@ -243,6 +243,7 @@ def _passage_words(p: Passage) -> set[str]:
 # ---- the engine ---------------------------------------------------------------------------------
 
 
+@dataclass(eq=False)
 class AnswerEngine:
     """Answers questions over a retriever, with any chat model (or none: extractive).
 
@@ -258,22 +259,13 @@ class AnswerEngine:
             Verification always checks against the whole passages.
     """
 
-    def __init__(
-        self,
-        retriever: HybridRetriever,
-        verifier: Verifier,
-        *,
-        k: int = 5,
-        min_coverage: float = 0.5,
-        min_similarity: float = 0.4,
-        source_tokens: int | None = None,
-    ) -> None:
-        self.retriever = retriever
-        self.source_tokens = source_tokens
-        self.verifier = verifier
-        self.k = k
-        self.min_coverage = min_coverage
-        self.min_similarity = min_similarity
+    retriever: HybridRetriever
+    verifier: Verifier
+    _: KW_ONLY
+    k: int = 5
+    min_coverage: float = 0.5
+    min_similarity: float = 0.4
+    source_tokens: int | None = None
 
     @property
     def embed(self) -> Embed:
@@ -352,7 +344,7 @@ class AnswerEngine:
         answer = Answer(
             question=question,
             text="",
-            sources=passages,
+            passages=passages,
             standalone_question=standalone,
             backend=backend,
             scope=found.search_scope(),

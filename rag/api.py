@@ -164,7 +164,7 @@ class NewsRAG:
                     openai_model=llm.openai_model,
                     api_key=llm.api_key,
                     temperature=llm.temperature,
-                    max_tokens=llm.answer_tokens,
+                    answer_tokens=llm.answer_tokens,
                     timeout=llm.timeout_seconds,
                     n_ctx=llm.n_ctx,
                     n_threads=llm.n_threads,
@@ -232,7 +232,7 @@ class NewsRAG:
 
         Raises:
             EmptyStoreError: nothing has been ingested (the message has the ingest command).
-            LLMUnavailableWithSources: the LLM server is unreachable; ``.sources`` holds the
+            LLMUnavailableWithSources: the LLM server is unreachable; ``.passages`` holds the
                 retrieved passages.
             ModelError: the model's packages are missing or it failed.
         """

@@ -120,7 +120,7 @@ class Briefing:
             question=f"Brief me on {self.query}" + (f" since {self.since.isoformat()}" if self.since else ""),
             text="\n\n".join(lines) if lines else self.text,
             citations=citations,
-            sources=[c.passage for c in citations],
+            passages=[c.passage for c in citations],
             abstained=not lines,
             backend=self.backend,
         )

@@ -147,7 +147,7 @@ def _openai_chat(
     model: str,
     api_key: SecretStr | str | None,
     temperature: float,
-    max_tokens: int,
+    answer_tokens: int,
     timeout: float,
     max_retries: int,
 ) -> BaseChatModel:
@@ -165,7 +165,7 @@ def _openai_chat(
         "base_url": base_url,
         "api_key": SecretStr(key),
         "temperature": temperature,
-        "max_tokens": max_tokens,
+        "max_tokens": answer_tokens,
         "timeout": timeout,
         "max_retries": max_retries,
         "legacy_max_tokens": not official,
@@ -195,7 +195,7 @@ def build_chat_model(
     openai_model: str = "gpt-4o-mini",
     api_key: SecretStr | str | None = None,
     temperature: float = 0.0,
-    max_tokens: int = 256,
+    answer_tokens: int = 256,
     timeout: float = 120.0,
     n_ctx: int = 4096,
     n_threads: int | None = None,
@@ -212,7 +212,7 @@ def build_chat_model(
         openai_model: openai only: the model name the server knows.
         api_key: openai only: the key (from the environment: ``LLMSettings.api_key``).
         temperature: sampling temperature.
-        max_tokens: most tokens per answer.
+        answer_tokens: most tokens per answer (the chat model's ``max_tokens``).
         timeout: openai only: seconds per request.
         n_ctx: local only: context window in tokens.
         n_threads: local only: CPU threads (None: llama.cpp's choice).
@@ -234,7 +234,7 @@ def build_chat_model(
         return ChatLlamaCpp(
             model_path=str(path),
             temperature=temperature,
-            max_tokens=max_tokens,
+            max_tokens=answer_tokens,
             n_ctx=n_ctx,
             n_threads=n_threads,
         )
@@ -244,7 +244,7 @@ def build_chat_model(
             model=openai_model,
             api_key=api_key,
             temperature=temperature,
-            max_tokens=max_tokens,
+            answer_tokens=answer_tokens,
             timeout=timeout,
             max_retries=max_retries,
         )

@@ -203,7 +203,7 @@ class Answer:
     question: str
     text: str
     citations: list[Citation] = field(default_factory=list)
-    sources: list[Passage] = field(default_factory=list)  # every passage the generator was shown
+    passages: list[Passage] = field(default_factory=list)  # every passage the generator was shown
     abstained: bool = False
     unsupported: list[str] = field(default_factory=list)  # answer sentences no cited passage supports
     standalone_question: str = ""  # the question after follow-up rewriting

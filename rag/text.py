@@ -2,11 +2,11 @@
 
 Pure functions, no models. Libraries where they serve as well, our own code where they do not:
 
-- Sentences: our own splitter, not ``pysbd``. It returns character spans (the verifier and the claim
-  checker map sentences back onto the text) in one regex pass; ``pysbd`` was not measured against the
-  dev set. The chunker (``ingest.chunking``) keeps its own splitter for now (it reads "No. 10" and
-  lower-case continuations): changing it changes every stored chunk, so switching needs a store
-  rebuild and a retrieval run.
+- Sentences: our own splitter, not ``pysbd``. It returns character spans (the chunker, the verifier
+  and the claim checker map sentences back onto the text) in one regex pass; ``pysbd`` was not
+  measured against the dev set. Its rules are those the chunker had (an abbreviation such as "p.m."
+  never ends a sentence; a lower-case word after an ending continues it), so stored chunks barely
+  move: see docs/text.md.
 - Stems: the Snowball (Porter2) stemmer of ``snowballstemmer``, cached (about 0.1 ms a word uncached).
 - URLs: :func:`canonical_url` is our own, not ``courlan``: a web article's stored id is its canonical
   URL, and ids of stored articles must not change. :func:`url_key` is the loose match key derived from it.
@@ -28,15 +28,19 @@ import snowballstemmer
 
 from rag.errors import InputError
 
-# Abbreviations after which a full stop does not end a sentence.
+# Abbreviations after which a full stop does not end a sentence ("no", "fig", "est" only before a
+# number: "No. 10" goes on, "he said no." ends).
 _ABBREV = frozenset(
     """
-    mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep rev hon pres vs etc inc ltd co corp
-    jan feb mar apr jun jul aug sep sept oct nov dec no fig approx est dept univ u.s u.k e.g i.e
+    mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr gov sen rep rev hon pres supt insp vs etc
+    inc ltd co corp dept est fig approx no jan feb mar apr jun jul aug sep sept oct nov dec
+    u.s u.k u.n e.g i.e a.m p.m
     """.split()  # noqa: SIM905
 )
-_BOUNDARY = re.compile(r"""([.!?…]+)(["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9])""")
-_NEWLINES = re.compile(r"\n\s*")
+_BEFORE_NUMBERS = frozenset({"no", "fig", "est"})
+# A sentence may end at . ! ? (or …), then closing quotes/brackets, then white space.
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
+_LINE = re.compile(r"[^\n]+")
 
 _NUMBER = r"(?:(?:sources?|src)\s*)?\d{1,3}(?:\s*[-–]\s*\d{1,3})?"
 MARKER = re.compile(rf"\[\s*({_NUMBER}(?:\s*(?:,|;|and)\s*{_NUMBER})*)\s*\]", re.I)
@@ -45,35 +49,48 @@ _MAX_RANGE = 20  # a wider "range" is read as its two ends: [3-400] is a typo, n
 URL = re.compile(r"""(?:https?://|www\.)[^\s<>()\[\]"'`]+[^\s<>()\[\]"'`.,;:!?]""", re.I)
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence, white space trimmed; lines always end a sentence.
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text[start:end]``, white space trimmed; a line break
+    always ends a sentence. A full stop after an abbreviation or an initial, and an ending followed by
+    a lower-case word ("e.g. this", "left... and"), do not end one.
 
     Example:
-        >>> t = "Mr. Smith came. He left! Then 3 more."
+        >>> t = "Mr. Smith came at 5 p.m. on Friday. He left! Then No. 3 more."
         >>> [t[a:b] for a, b in sentence_spans(t)]
-        ['Mr. Smith came.', 'He left!', 'Then 3 more.']
+        ['Mr. Smith came at 5 p.m. on Friday.', 'He left!', 'Then No. 3 more.']
     """
-    cuts: list[int] = []
-    for m in _NEWLINES.finditer(text):
-        cuts.append(m.start())
-    for m in _BOUNDARY.finditer(text):
-        before = text[: m.start(1)]
-        word = before.rsplit(None, 1)[-1].lower().rstrip(".") if before.strip() else ""
-        if m.group(1) == "." and (word in _ABBREV or (len(word) == 1 and word.isalpha())):
-            continue
-        cuts.append(m.end(2))
+    end = len(text) if end is None else end
+    return [span for line in _LINE.finditer(text, start, end) for span in _line_sentences(text, *line.span())]
+
+
+def _line_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    start = 0
-    for cut in [*sorted(set(cuts)), len(text)]:
-        a, b = start, cut
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            spans.append((a, b))
-        start = cut
-    return spans
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        stop = m.end()
+        word = text[max(pos, text.rfind(" ", pos, m.start()) + 1) : m.start()].lower().lstrip("(\"'“‘")
+        nxt = text[stop:end].lstrip()[:1]
+        if text[m.start()] == "." and (
+            (word in _ABBREV and (word not in _BEFORE_NUMBERS or nxt.isdigit()))
+            or (len(word) == 1 and word.isalpha())
+        ):
+            continue  # "Mr. Smith", "J. Smith", "No. 10": not the end of a sentence
+        if nxt and nxt.islower():
+            continue  # "e.g. this" or an ellipsis inside a sentence
+        spans.append((pos, stop))
+        pos = stop
+        while pos < end and text[pos].isspace():
+            pos += 1
+    spans.append((pos, end))
+    return [(a, b) for a, b in (_trimmed(text, a, b) for a, b in spans) if b > a]
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def marker_numbers(group: str) -> list[int]:

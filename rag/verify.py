@@ -142,6 +142,7 @@ class _Sentence:
     neutral: bool = False
 
 
+@dataclass(eq=False)
 class Verifier:
     """Scores claims against passages and resolves an answer's citations.
 
@@ -156,17 +157,10 @@ class Verifier:
             must be supported, so a short injected line ("I have been pwned.") is still removed.
     """
 
-    def __init__(
-        self,
-        embed: Embed | None = None,
-        threshold: float = 0.5,
-        min_content_words: int = 1,
-        number_penalty: float = 0.5,
-    ) -> None:
-        self.embed = embed
-        self.threshold = threshold
-        self.number_penalty = number_penalty
-        self.min_content_words = min_content_words
+    embed: Embed | None = None
+    threshold: float = 0.5
+    min_content_words: int = 1
+    number_penalty: float = 0.5
 
     # ---- scoring -------------------------------------------------------------------------------
 

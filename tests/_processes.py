@@ -1,4 +1,5 @@
-"""Servers in child processes for the tests: a free loopback port, start and wait until ready, stop."""
+"""Child processes for the tests: a free (or a taken) loopback port, servers started and waited for until
+ready, then stopped, and the small story corpus children ingest."""
 
 from __future__ import annotations
 
@@ -42,6 +43,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def taken_port() -> Iterator[int]:
+    """A loopback port something listens on for the length of the ``with`` block."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield int(s.getsockname()[1])
+
+
+def write_stories(root: Path, n: int) -> None:
+    """``n`` short council stories, one text file each, under the new folder ``root``."""
+    root.mkdir(parents=True)
+    for i in range(n):
+        (root / f"{i:04d}.txt").write_text(
+            f"Council {i} approves harbour plan\n"
+            f"The council of district {i} approved harbour plan {i} on Tuesday by {i % 9 + 3} votes. "
+            f"Work will begin in spring and cost {i * 13 + 100} thousand pounds, the chair said.\n"
+            f"Residents of district {i} wrote {i % 50 + 10} letters about the plan.\n",
+            encoding="utf-8",
+        )
 
 
 def wait_for_http(url: str, proc: subprocess.Popen[bytes], log: Path, what: str, timeout: float) -> None:

@@ -103,3 +103,16 @@ def store(tmp_path: Path, embeddings) -> Iterator[object]:  # type: ignore[no-un
     s = NewsStore(tmp_path / "home", collection="test", embeddings=embeddings)
     yield s
     s.close()
+
+
+@pytest.fixture
+def filled_store(tmp_path: Path, embeddings) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A fresh store holding the fault tests' two stories (tests/_fault_samples.py)."""
+    from ingest import ingest
+    from rag.store import NewsStore
+    from tests._fault_samples import write_samples
+
+    s = NewsStore(tmp_path / "home", collection="faults", embeddings=embeddings)
+    ingest([write_samples(tmp_path / "in")], s)
+    yield s
+    s.close()

@@ -4,7 +4,8 @@ prompt injection, follow-ups and streaming. The LLM is LangChain's GenericFakeCh
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from tests.answering_data import (
     build_store,
     fake_llm,
     news_inputs,
+    openai_server,
 )
 
 pytestmark = pytest.mark.data
@@ -67,27 +69,62 @@ def _assert_no_threat_answer(answer: Answer) -> None:
         assert c.passage.text[c.quote_start : c.quote_end] == c.quote
 
 
-# ---- each backend answers the MIA question -----------------------------------------------------
+# ---- one contract, every generator backend ------------------------------------------------------
+
+# "local" and "auto" (which picks the local model when one is there) run with a fake chat model;
+# "openai" against a local OpenAI-compatible server (tests/answering_data.py); the real local model
+# answers in test_answer_llm.py.
+GENERATOR_BACKENDS = ["extractive", "local", "openai", "auto"]
 
 
-def test_extractive_answers_stoltenberg_from_the_mia_article(news: NewsStore) -> None:
-    answer = _rag(news).ask(STOLTENBERG_Q, backend="extractive")
-    _assert_no_threat_answer(answer)
-    assert answer.backend == "extractive"
+@dataclass(frozen=True)
+class Answerer:
+    backend: str  # what ``ask`` is given
+    answers_as: str  # what Answer.backend then says
+    ask: Callable[[str, str], Answer]  # (question, what a model replies) -> the answer
 
 
-def test_a_chat_model_answer_about_stoltenberg_is_verified_and_cited(news: NewsStore) -> None:
-    # The injected fake stands in for any chat model; the real local model answers in
-    # test_answer_llm.py, a real OpenAI-compatible server in test_api.py and test_llm.py.
-    probe = _rag(news)
-    n = _source_number(probe, STOLTENBERG_Q, MIA_ID)
-    rag = _rag(news, f"Stoltenberg said {NO_THREAT} [{n}].")
-    answer = rag.ask(STOLTENBERG_Q, backend="local")
-    _assert_no_threat_answer(answer)
-    assert answer.text == f"Stoltenberg said {NO_THREAT} [{n}]."
-    (c,) = answer.citations
-    assert c.passage.article_id == MIA_ID
-    assert c.quote.startswith("We don't see any imminent military threat from Russia")
+@pytest.fixture(params=GENERATOR_BACKENDS)
+def answerer(request: pytest.FixtureRequest, news: NewsStore) -> Answerer:
+    backend = request.param
+
+    def ask(question: str, reply: str) -> Answer:
+        if backend == "openai":
+            with openai_server([reply]) as (url, _):
+                llm = {"base_url": url, "openai_model": "tiny"}
+                return NewsRAG(Settings(home=news.home, llm=llm), store=news).ask(question, backend=backend)
+        return _rag(news, *([] if backend == "extractive" else [reply])).ask(question, backend=backend)
+
+    return Answerer(backend, "local" if backend == "auto" else backend, ask)
+
+
+class TestAnswerContract:
+    """What every backend promises: a verified, cited answer where the articles answer, quotes that
+    are in the cited passage, and an abstention where they do not."""
+
+    def test_answers_stoltenberg_citing_the_mia_article(self, answerer: Answerer, news: NewsStore) -> None:
+        n = _source_number(_rag(news), STOLTENBERG_Q, MIA_ID)
+        reply = f"Stoltenberg said {NO_THREAT} [{n}]."
+        answer = answerer.ask(STOLTENBERG_Q, reply)
+        _assert_no_threat_answer(answer)  # quotes are slices of their cited passages
+        assert answer.backend == answerer.answers_as
+        assert MIA_ID in {c.passage.article_id for c in answer.citations}
+        if answerer.backend != "extractive":
+            assert answer.text == reply
+            (c,) = answer.citations
+            assert c.quote.startswith("We don't see any imminent military threat from Russia")
+
+    def test_abstains_when_no_article_answers(self, answerer: Answerer) -> None:
+        # A model would answer from memory: the evidence gate abstains before it is asked.
+        answer = answerer.ask(
+            UNANSWERABLE, "The mayor of Lyon promised 300 km of new bicycle lanes by 2026 [1]."
+        )
+        assert answer.abstained
+        assert answer.text.startswith(ABSTAIN_PREFIX)
+        assert "The closest articles are:" in answer.text
+        assert not answer.citations
+        assert answer.passages  # the closest passages are still there to show
+        assert "300 km" not in answer.text
 
 
 def test_extractive_cites_the_shared_mia_article_when_it_is_the_only_one(
@@ -105,19 +142,6 @@ def test_extractive_cites_the_shared_mia_article_when_it_is_the_only_one(
 
 
 # ---- abstention --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("backend", ["extractive", "local"])
-def test_question_no_article_answers_abstains(news: NewsStore, backend: str) -> None:
-    # With a chat model (a fake that would answer from memory) the evidence gate abstains first.
-    rag = _rag(news, "The mayor of Lyon promised 300 km of new bicycle lanes by 2026 [1].")
-    answer = rag.ask(UNANSWERABLE, backend=backend)
-    assert answer.abstained
-    assert answer.text.startswith(ABSTAIN_PREFIX)
-    assert "The closest articles are:" in answer.text
-    assert not answer.citations
-    assert answer.sources  # the closest passages are still there to show
-    assert "300 km" not in answer.text
 
 
 def test_model_answer_from_memory_is_caught_after_generation(news: NewsStore) -> None:
@@ -184,7 +208,7 @@ def test_follow_up_is_rewritten_by_the_model_before_retrieval(news: NewsStore) -
     rag = _rag(news, standalone, "Kovachevski said Russian influence cannot destabilise the country [1].")
     answer = rag.ask("And what did the prime minister say?", history=history, backend="local")
     assert answer.standalone_question == standalone
-    assert answer.sources[0].article_id in (MIA_ID, "samples/2023-11-21-nato-skopje.txt")
+    assert answer.passages[0].article_id in (MIA_ID, "samples/2023-11-21-nato-skopje.txt")
 
 
 def test_follow_up_fallback_without_llm_carries_the_topic() -> None:

@@ -153,7 +153,7 @@ def test_unreachable_llm_server_keeps_the_retrieved_sources(news: NewsStore) -> 
     api = NewsRAG(Settings(home=news.home, llm={"base_url": url, "timeout_seconds": 5}), store=news)
     with pytest.raises(LLMUnavailableWithSources, match=r"127\.0\.0\.1") as info:
         api.ask(STOLTENBERG_Q, backend="openai")
-    assert info.value.sources and info.value.sources[0].source == "MIA"
+    assert info.value.passages and info.value.passages[0].source == "MIA"
 
 
 # ---- the command ---------------------------------------------------------------------------------

@@ -9,27 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from eval import metrics
 from eval.grounding import grounding, grounding_flags, supports
-from eval.metrics import (
-    SUMMARY_KEYS,
-    QuestionResult,
-    abstention_rate,
-    aggregate,
-    answer_contains,
-    answer_f1,
-    choice_accuracy,
-    citation_precision,
-    citation_recall,
-    false_abstention_rate,
-    hit_at_k,
-    match_choice,
-    mrr_at_k,
-    ndcg_at_k,
-    normalize_answer,
-    percentiles,
-    question_scores,
-    recall_at_k,
-)
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
 QUESTIONS = DATA / "realtimeqa" / "questions-dev.jsonl"
@@ -38,44 +19,44 @@ QUESTIONS = DATA / "realtimeqa" / "questions-dev.jsonl"
 
 
 def test_hit_at_k_counts_distinct_ids() -> None:
-    assert hit_at_k(["x", "y", "g"], ["g"], 1) == 0.0
-    assert hit_at_k(["x", "y", "g"], ["g"], 2) == 0.0
-    assert hit_at_k(["x", "y", "g"], ["g"], 3) == 1.0
+    assert metrics.hit_at_k(["x", "y", "g"], ["g"], 1) == 0.0
+    assert metrics.hit_at_k(["x", "y", "g"], ["g"], 2) == 0.0
+    assert metrics.hit_at_k(["x", "y", "g"], ["g"], 3) == 1.0
     # Three chunks of article "a" take one rank after deduplication, so "g" is at rank 2.
-    assert hit_at_k(["a", "a", "a", "g"], ["g"], 2) == 1.0
+    assert metrics.hit_at_k(["a", "a", "a", "g"], ["g"], 2) == 1.0
 
 
 def test_recall_at_k() -> None:
     ranked = ["g1", "x", "g1", "g2", "y"]
-    assert recall_at_k(ranked, ["g1", "g2", "g3"], 1) == pytest.approx(1 / 3)
-    assert recall_at_k(ranked, ["g1", "g2", "g3"], 3) == pytest.approx(2 / 3)
-    assert recall_at_k(ranked, ["g1", "g1"], 10) == 1.0  # gold ids are a set
+    assert metrics.recall_at_k(ranked, ["g1", "g2", "g3"], 1) == pytest.approx(1 / 3)
+    assert metrics.recall_at_k(ranked, ["g1", "g2", "g3"], 3) == pytest.approx(2 / 3)
+    assert metrics.recall_at_k(ranked, ["g1", "g1"], 10) == 1.0  # gold ids are a set
 
 
 def test_mrr_first_gold_at_rank_three() -> None:
-    assert mrr_at_k(["x", "y", "g", "g2"], ["g", "g2"]) == pytest.approx(1 / 3)
-    assert mrr_at_k(["x", "x", "y", "y", "g"], ["g"]) == pytest.approx(1 / 3)  # duplicates dropped
-    assert mrr_at_k(["g"], ["g"]) == 1.0
-    assert mrr_at_k([f"x{i}" for i in range(10)] + ["g"], ["g"], 10) == 0.0  # rank 11 is past k
+    assert metrics.mrr_at_k(["x", "y", "g", "g2"], ["g", "g2"]) == pytest.approx(1 / 3)
+    assert metrics.mrr_at_k(["x", "x", "y", "y", "g"], ["g"]) == pytest.approx(1 / 3)  # duplicates dropped
+    assert metrics.mrr_at_k(["g"], ["g"]) == 1.0
+    assert metrics.mrr_at_k([f"x{i}" for i in range(10)] + ["g"], ["g"], 10) == 0.0  # rank 11 is past k
 
 
 def test_ndcg_hand_computed() -> None:
     # Gold at ranks 2 and 4: DCG = 1/log2(3) + 1/log2(5) = 1.06161; IDCG = 1 + 1/log2(3) = 1.63093.
-    value = ndcg_at_k(["x", "g1", "y", "g2"], ["g1", "g2"], 10)
+    value = metrics.ndcg_at_k(["x", "g1", "y", "g2"], ["g1", "g2"], 10)
     assert value == pytest.approx((1 / log2(3) + 1 / log2(5)) / (1 + 1 / log2(3)))
     assert value == pytest.approx(0.650921, abs=1e-6)
     # The ideal list has min(|gold|, k) = 2 entries, so two golds on top of three is perfect at k=2.
-    assert ndcg_at_k(["g1", "g2"], ["g1", "g2", "g3"], 2) == pytest.approx(1.0)
-    assert ndcg_at_k(["g1", "g2"], ["g1", "g2", "g3"], 10) == pytest.approx(
+    assert metrics.ndcg_at_k(["g1", "g2"], ["g1", "g2", "g3"], 2) == pytest.approx(1.0)
+    assert metrics.ndcg_at_k(["g1", "g2"], ["g1", "g2", "g3"], 10) == pytest.approx(
         (1 + 1 / log2(3)) / (1 + 1 / log2(3) + 1 / log2(4))
     )
     # Duplicates: ["x", "x", "g"] is ["x", "g"], gold at rank 2 -> 1/log2(3).
-    assert ndcg_at_k(["x", "x", "g"], ["g"], 10) == pytest.approx(1 / log2(3))
-    assert ndcg_at_k(["x", "y"], ["g"], 10) == 0.0
+    assert metrics.ndcg_at_k(["x", "x", "g"], ["g"], 10) == pytest.approx(1 / log2(3))
+    assert metrics.ndcg_at_k(["x", "y"], ["g"], 10) == 0.0
 
 
 def test_retrieval_metrics_undefined_without_gold_and_reject_bad_k() -> None:
-    for metric in (hit_at_k, recall_at_k, mrr_at_k, ndcg_at_k):
+    for metric in (metrics.hit_at_k, metrics.recall_at_k, metrics.mrr_at_k, metrics.ndcg_at_k):
         assert metric(["a"], [], 10) is None
         with pytest.raises(ValueError, match="k must be"):
             metric(["a"], ["a"], 0)
@@ -83,45 +64,45 @@ def test_retrieval_metrics_undefined_without_gold_and_reject_bad_k() -> None:
 
 def test_retrieval_metrics_are_generic_over_chunk_ids() -> None:
     chunks = ["art1#0", "art2#3", "art1#1"]
-    assert mrr_at_k(chunks, ["art2#3"], 10) == pytest.approx(1 / 2)
-    assert recall_at_k(chunks, ["art2#3", "art1#1"], 2) == pytest.approx(1 / 2)
+    assert metrics.mrr_at_k(chunks, ["art2#3"], 10) == pytest.approx(1 / 2)
+    assert metrics.recall_at_k(chunks, ["art2#3", "art1#1"], 2) == pytest.approx(1 / 2)
 
 
 # --- answers ---------------------------------------------------------------------------------------
 
 
 def test_normalize_answer() -> None:
-    assert normalize_answer("“The Squid Game”!") == "squid game"
-    assert normalize_answer("  A  cat\tsat,  on THE mat. ") == "cat sat on mat"
-    assert normalize_answer("‘Wendy’s’") == "wendys"
-    assert normalize_answer("$19,000") == "19000"
-    assert normalize_answer("Bed Bath & Beyond") == normalize_answer("bed bath and beyond")
-    assert normalize_answer("military-style") == normalize_answer("military style")
-    assert normalize_answer("Children ages 5–12") == "children ages 5 12"
-    assert normalize_answer("theory of an anthem") == "theory of anthem"  # articles as words only
+    assert metrics.normalize_answer("“The Squid Game”!") == "squid game"
+    assert metrics.normalize_answer("  A  cat\tsat,  on THE mat. ") == "cat sat on mat"
+    assert metrics.normalize_answer("‘Wendy’s’") == "wendys"
+    assert metrics.normalize_answer("$19,000") == "19000"
+    assert metrics.normalize_answer("Bed Bath & Beyond") == metrics.normalize_answer("bed bath and beyond")
+    assert metrics.normalize_answer("military-style") == metrics.normalize_answer("military style")
+    assert metrics.normalize_answer("Children ages 5–12") == "children ages 5 12"
+    assert metrics.normalize_answer("theory of an anthem") == "theory of anthem"  # articles as words only
 
 
 def test_answer_contains() -> None:
-    assert answer_contains("Netflix renewed Squid Game for season two.", ["“Squid Game”"]) == 1.0
-    assert answer_contains("Netflix renewed Squid Game.", ["Friends", "“Squid Game”"]) == 1.0
-    assert answer_contains("It costs $5.", ["$5"]) == 1.0
-    assert answer_contains("It costs $15.", ["$5"]) == 0.0  # whole words, not substrings
-    assert answer_contains("In 2024 it rose.", ["4"]) == 0.0
-    assert answer_contains("The answer.", ["The"]) == 0.0  # gold normalising to nothing never matches
-    assert answer_contains("It was 6 [3].", ["3"]) == 0.0  # a citation mark is not an answer
-    assert answer_contains("anything", []) is None
+    assert metrics.answer_contains("Netflix renewed Squid Game for season two.", ["“Squid Game”"]) == 1.0
+    assert metrics.answer_contains("Netflix renewed Squid Game.", ["Friends", "“Squid Game”"]) == 1.0
+    assert metrics.answer_contains("It costs $5.", ["$5"]) == 1.0
+    assert metrics.answer_contains("It costs $15.", ["$5"]) == 0.0  # whole words, not substrings
+    assert metrics.answer_contains("In 2024 it rose.", ["4"]) == 0.0
+    assert metrics.answer_contains("The answer.", ["The"]) == 0.0  # gold normalising to nothing never matches
+    assert metrics.answer_contains("It was 6 [3].", ["3"]) == 0.0  # a citation mark is not an answer
+    assert metrics.answer_contains("anything", []) is None
 
 
 def test_answer_f1_known_pair() -> None:
     # pred [cat, sat, on, mat], gold [cat, on, mat]: P = 3/4, R = 1 -> F1 = 6/7.
-    assert answer_f1("The cat sat on the mat", ["cat on a mat"]) == pytest.approx(6 / 7)
-    assert answer_f1("The cat sat on the mat", ["dog", "cat on a mat"]) == pytest.approx(6 / 7)  # max
-    assert answer_f1("Squid Game", ["“Squid Game”"]) == 1.0
-    assert answer_f1("nothing shared", ["Squid Game"]) == 0.0
+    assert metrics.answer_f1("The cat sat on the mat", ["cat on a mat"]) == pytest.approx(6 / 7)
+    assert metrics.answer_f1("The cat sat on the mat", ["dog", "cat on a mat"]) == pytest.approx(6 / 7)  # max
+    assert metrics.answer_f1("Squid Game", ["“Squid Game”"]) == 1.0
+    assert metrics.answer_f1("nothing shared", ["Squid Game"]) == 0.0
     # Repeated tokens count once each side: pred [a1, a1], gold [a1] -> P = 1/2, R = 1 -> 2/3.
-    assert answer_f1("yes yes", ["yes"]) == pytest.approx(2 / 3)
-    assert answer_f1("Squid Game [1][2].", ["Squid Game"]) == 1.0  # citation marks ignored
-    assert answer_f1("x", []) is None
+    assert metrics.answer_f1("yes yes", ["yes"]) == pytest.approx(2 / 3)
+    assert metrics.answer_f1("Squid Game [1][2].", ["Squid Game"]) == 1.0  # citation marks ignored
+    assert metrics.answer_f1("x", []) is None
 
 
 SHOWS = ["“Game of Thrones”", "“Squid Game”", "“Breaking Bad”", "“Friends”"]
@@ -129,33 +110,33 @@ SHOWS = ["“Game of Thrones”", "“Squid Game”", "“Breaking Bad”", "“
 
 def test_choice_accuracy_on_curly_quoted_choices() -> None:
     gold = ["“Squid Game”"]
-    assert choice_accuracy("Netflix green-lit a second season of Squid Game [1].", SHOWS, gold) == 1.0
-    assert choice_accuracy("It was “Squid Game”.", SHOWS, gold) == 1.0
-    assert choice_accuracy('It was "Friends".', SHOWS, gold) == 0.0
-    assert choice_accuracy("The sources do not say which show.", SHOWS, gold) == 0.0
-    assert choice_accuracy("x", [], gold) is None
-    assert choice_accuracy("x", SHOWS, []) is None
+    assert metrics.choice_accuracy("Netflix green-lit a second season of Squid Game [1].", SHOWS, gold) == 1.0
+    assert metrics.choice_accuracy("It was “Squid Game”.", SHOWS, gold) == 1.0
+    assert metrics.choice_accuracy('It was "Friends".', SHOWS, gold) == 0.0
+    assert metrics.choice_accuracy("The sources do not say which show.", SHOWS, gold) == 0.0
+    assert metrics.choice_accuracy("x", [], gold) is None
+    assert metrics.choice_accuracy("x", SHOWS, []) is None
 
 
 def test_match_choice_first_naming_sentence_decides_and_hedging_picks_nothing() -> None:
     answer = "Squid Game was renewed [1]. Unlike Friends, it is a recent hit."
-    assert match_choice(answer, SHOWS) == 1
-    assert match_choice("Either Friends or Squid Game.", SHOWS) is None
-    assert match_choice("No show was named.", SHOWS) is None
+    assert metrics.match_choice(answer, SHOWS) == 1
+    assert metrics.match_choice("Either Friends or Squid Game.", SHOWS) is None
+    assert metrics.match_choice("No show was named.", SHOWS) is None
 
 
 def test_match_choice_prefers_the_longer_choice_that_contains_another() -> None:
     choices = ["Asia", "Southeast Asia", "Europe", "Africa"]
-    assert match_choice("The outbreak began in Southeast Asia.", choices) == 1
-    assert match_choice("The outbreak began in Asia.", choices) == 0
+    assert metrics.match_choice("The outbreak began in Southeast Asia.", choices) == 1
+    assert metrics.match_choice("The outbreak began in Asia.", choices) == 0
     # "Asia" also occurs on its own, outside "Southeast Asia": two choices named, no pick.
-    assert match_choice("Southeast Asia, and then all of Asia.", choices) is None
+    assert metrics.match_choice("Southeast Asia, and then all of Asia.", choices) is None
 
 
 def test_match_choice_numbers_and_overlap_fallback() -> None:
-    assert match_choice("The fee rose to $5 in 2023.", ["$3", "$4", "$5", "$6"]) == 2
-    assert match_choice("It was 2.0 by then.", ["2.0", "3.3", "4.6", "5.9"]) == 0
-    assert match_choice("It was 6 [3].", ["3", "4", "5", "6"]) == 3
+    assert metrics.match_choice("The fee rose to $5 in 2023.", ["$3", "$4", "$5", "$6"]) == 2
+    assert metrics.match_choice("It was 2.0 by then.", ["2.0", "3.3", "4.6", "5.9"]) == 0
+    assert metrics.match_choice("It was 6 [3].", ["3", "4", "5", "6"]) == 3
     irs = [
         "Close all in-person taxpayer assistance centers",
         "Issue more stimulus checks",
@@ -163,8 +144,8 @@ def test_match_choice_numbers_and_overlap_fallback() -> None:
         "Lay off thousands of employees",
     ]
     # No choice occurs verbatim; 5 of the 6 content words of choice 2 do.
-    assert match_choice("The IRS aims to finish processing its backlog of 2021 returns.", irs) == 2
-    assert match_choice("The IRS said little.", irs) is None
+    assert metrics.match_choice("The IRS aims to finish processing its backlog of 2021 returns.", irs) == 2
+    assert metrics.match_choice("The IRS said little.", irs) is None
 
 
 @pytest.mark.data
@@ -174,9 +155,10 @@ def test_choice_accuracy_on_dev_questions_answered_with_the_gold_text() -> None:
     assert questions
     for q in questions:
         gold = q["answers"][0].strip("“”")
-        assert choice_accuracy(f"The answer is {gold} [1].", q["choices"], q["answers"]) == 1.0, q["id"]
+        right = metrics.choice_accuracy(f"The answer is {gold} [1].", q["choices"], q["answers"])
+        assert right == 1.0, q["id"]
         wrong = next(c for c in q["choices"] if c not in q["answers"])
-        assert choice_accuracy(f"It is {wrong}.", q["choices"], q["answers"]) == 0.0, q["id"]
+        assert metrics.choice_accuracy(f"It is {wrong}.", q["choices"], q["answers"]) == 0.0, q["id"]
 
 
 # --- citations -------------------------------------------------------------------------------------
@@ -184,12 +166,12 @@ def test_choice_accuracy_on_dev_questions_answered_with_the_gold_text() -> None:
 
 def test_citation_precision_and_recall() -> None:
     cited = ["a", "a", "b", "c"]  # three distinct articles, one of them gold
-    assert citation_precision(cited, ["a", "d"]) == pytest.approx(1 / 3)
-    assert citation_recall(cited, ["a", "d"]) == pytest.approx(1 / 2)
-    assert citation_precision([], ["a"]) is None
-    assert citation_recall([], ["a"]) == 0.0
-    assert citation_recall(["a"], []) is None
-    assert citation_precision(["a"], []) == 0.0
+    assert metrics.citation_precision(cited, ["a", "d"]) == pytest.approx(1 / 3)
+    assert metrics.citation_recall(cited, ["a", "d"]) == pytest.approx(1 / 2)
+    assert metrics.citation_precision([], ["a"]) is None
+    assert metrics.citation_recall([], ["a"]) == 0.0
+    assert metrics.citation_recall(["a"], []) is None
+    assert metrics.citation_precision(["a"], []) == 0.0
 
 
 # --- grounding -------------------------------------------------------------------------------------
@@ -233,31 +215,31 @@ def test_grounding_of_supported_and_unsupported_sentences() -> None:
 
 
 def test_abstention_rates() -> None:
-    assert abstention_rate([True, False, False, True]) == 0.5
-    assert abstention_rate([]) is None
+    assert metrics.abstention_rate([True, False, False, True]) == 0.5
+    assert metrics.abstention_rate([]) is None
     # Answerable: questions 0 and 1; it abstained on 0 of them -> 1/2 (question 2 is not answerable).
-    assert false_abstention_rate([True, False, True, False], [True, True, False, False]) == 0.5
-    assert false_abstention_rate([True], [False]) is None
+    assert metrics.false_abstention_rate([True, False, True, False], [True, True, False, False]) == 0.5
+    assert metrics.false_abstention_rate([True], [False]) is None
     with pytest.raises(ValueError):
-        false_abstention_rate([True], [True, False])
+        metrics.false_abstention_rate([True], [True, False])
 
 
 def test_percentiles_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     random.Random(0).shuffle(values)
-    assert percentiles(values) == {"p50": 50.0, "p95": 95.0}
-    assert percentiles([7.0]) == {"p50": 7.0, "p95": 7.0}
-    assert percentiles([1.0, 2.0, 3.0, 4.0]) == {"p50": 2.0, "p95": 4.0}
+    assert metrics.percentiles(values) == {"p50": 50.0, "p95": 95.0}
+    assert metrics.percentiles([7.0]) == {"p50": 7.0, "p95": 7.0}
+    assert metrics.percentiles([1.0, 2.0, 3.0, 4.0]) == {"p50": 2.0, "p95": 4.0}
     with pytest.raises(ValueError):
-        percentiles([])
+        metrics.percentiles([])
 
 
 # --- per-question rows and the summary -------------------------------------------------------------
 
 
-def _rows() -> list[QuestionResult]:
+def _rows() -> list[metrics.QuestionResult]:
     return [
-        QuestionResult(
+        metrics.QuestionResult(
             id="q1",
             question="Which show was renewed?",
             gold_ids=["g"],
@@ -271,7 +253,7 @@ def _rows() -> list[QuestionResult]:
             grounding_flags=[True, False],
             timings_ms={"retrieve": 10.0, "total": 100.0},
         ),
-        QuestionResult(
+        metrics.QuestionResult(
             id="q2",
             gold_ids=["h"],
             answers=["“Friends”"],
@@ -288,7 +270,7 @@ def _rows() -> list[QuestionResult]:
 
 
 def test_question_scores_of_one_row() -> None:
-    scores = question_scores(_rows()[0])
+    scores = metrics.question_scores(_rows()[0])
     assert scores["hit@1"] == 1.0
     assert scores["mrr@10"] == 1.0
     assert scores["recall@10"] == 1.0
@@ -298,10 +280,10 @@ def test_question_scores_of_one_row() -> None:
 
 
 def test_aggregate_hand_computed() -> None:
-    summary = aggregate(_rows())
-    expected_keys = set(SUMMARY_KEYS)
+    summary = metrics.aggregate(_rows())
+    expected_keys = set(metrics.SUMMARY_KEYS)
     assert set(summary) == expected_keys
-    assert list(summary) == [k for k in SUMMARY_KEYS if k in summary]
+    assert list(summary) == [k for k in metrics.SUMMARY_KEYS if k in summary]
     assert summary["questions"] == 2
     assert summary["hit@1"] == 0.5
     assert summary["hit@4"] == 1.0
@@ -324,10 +306,10 @@ def test_aggregate_hand_computed() -> None:
 
 
 def test_aggregate_omits_metrics_without_inputs() -> None:
-    assert aggregate([]) == {"questions": 0}
-    summary = aggregate([QuestionResult(id="q", gold_ids=["g"], retrieved_article_ids=["g"])])
+    assert metrics.aggregate([]) == {"questions": 0}
+    summary = metrics.aggregate([metrics.QuestionResult(id="q", gold_ids=["g"], retrieved_article_ids=["g"])])
     assert set(summary) == {"questions", "hit@1", "hit@4", "hit@10", "recall@10", "mrr@10", "ndcg@10"}
     # Gold ids but no answers: retrieval is scored, answer metrics are not.
-    summary = aggregate([QuestionResult(id="q", answer="Squid Game", answers=["Squid Game"])])
+    summary = metrics.aggregate([metrics.QuestionResult(id="q", answer="Squid Game", answers=["Squid Game"])])
     assert set(summary) == {"questions", "answer_contains", "answer_contains_strict", "answer_f1"}
     assert summary["answer_f1"] == 1.0

@@ -1,7 +1,7 @@
 """Faults: ``kill -9`` of an ingest at random points, the Chroma server stopped or hung mid-query, the
-LLM server unreachable or slow, the disk store read-only. Each gives a clear error naming what
-failed; retrieval-only answers are still offered when the LLM is the part that failed; nothing is
-left written half.
+LLM server unreachable or slow (the disk and concurrent writers: test_faults_disk.py). Each gives a
+clear error naming what failed; retrieval-only answers are still offered when the LLM is the part
+that failed; nothing is left written half.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import os
 import queue
 import random
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -32,33 +30,13 @@ from rag.errors import LLMUnavailableError, StoreError
 from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
+from tests._fault_samples import QUESTION, write_samples
 from tests._http import QuietHandler, http_server
-from tests._processes import child_env, free_port, python_child
+from tests._processes import free_port, python_child
 from tests.chroma_server import chroma_binary, chroma_process
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-NATO = (
-    "NATO chief in Skopje: no imminent threat\n"
-    "Skopje, 21 November 2023 (MIA) - NATO sees no imminent military threat from Russia against any "
-    "of its allies, Secretary General Jens Stoltenberg said on Tuesday during a visit to North "
-    "Macedonia. The alliance stays vigilant and remains united, he said.\n"
-)
-TRAM = (
-    "Trams reach Newhaven\n"
-    "Edinburgh, 7 June 2023 - Trams began carrying passengers between the city centre and Newhaven on "
-    "Wednesday, as the extension of the line through Leith opened to the public.\n"
-)
-QUESTION = "What did Stoltenberg say in Skopje about a military threat from Russia?"
-
-
-def _samples(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "nato.txt").write_text(NATO, encoding="utf-8")
-    (folder / "tram.txt").write_text(TRAM, encoding="utf-8")
-    return folder
-
-
 # ---- kill -9 at random points --------------------------------------------------------------------
 
 CHILD = textwrap.dedent(
@@ -281,7 +259,7 @@ def test_chroma_server_stopped_or_hung_mid_query(tmp_path: Path, embeddings: Min
         store = NewsStore(
             settings.home, collection="faults", chroma_url=url, embeddings=embeddings, timeout_seconds=3.0
         )
-        ingest([_samples(tmp_path / "in")], store)
+        ingest([write_samples(tmp_path / "in")], store)
         rag = NewsRAG(settings, store=store)
         assert not rag.ask(QUESTION).abstained
 
@@ -356,14 +334,6 @@ def _slow_llm() -> Iterator[str]:
         yield f"{url}/v1"
 
 
-@pytest.fixture
-def filled_store(tmp_path: Path, embeddings: MiniLMEmbeddings) -> Iterator[NewsStore]:
-    store = NewsStore(tmp_path / "home", collection="faults", embeddings=embeddings)
-    ingest([_samples(tmp_path / "in")], store)
-    yield store
-    store.close()
-
-
 def test_llm_server_unreachable_or_slow_gives_sources(filled_store: NewsStore, tmp_path: Path) -> None:
     from ui.handlers import ChatHandlers
 
@@ -381,7 +351,7 @@ def test_llm_server_unreachable_or_slow_gives_sources(filled_store: NewsStore, t
                 rag.ask(QUESTION)
             assert time.perf_counter() - t0 < 15, "bounded by the timeout and one retry"
             assert what in str(info.value) and base_url in str(info.value)
-            assert "nato.txt" in info.value.sources[0].article_id, "retrieval results come with it"
+            assert "nato.txt" in info.value.passages[0].article_id, "retrieval results come with it"
             # The page's API gives the same: the error and the retrieved sources.
             out = ChatHandlers(rag, settings).ask(QUESTION)
             assert base_url in out["error"] and out["sources"][0]["title"].startswith("NATO chief")
@@ -389,133 +359,3 @@ def test_llm_server_unreachable_or_slow_gives_sources(filled_store: NewsStore, t
             answer = rag.ask(QUESTION, backend="extractive")
             assert isinstance(answer, Answer) and not answer.abstained and "Stoltenberg" in answer.text
     assert isinstance(info.value, LLMUnavailableError)
-
-
-# ---- a read-only disk ------------------------------------------------------------------------------
-#
-# A tmpfs cannot be remounted read-only while a process holds files on it open for writing (the
-# kernel answers "busy"), and root ignores file modes, so the two cases are: a store on a disk that
-# really is read-only (built by a child process, then the tmpfs remounted), and a disk that turns
-# read-only under a running ingest, simulated at the lowest level Python reaches: Chroma's insert
-# raising the very error the real read-only disk gave.
-
-READONLY = "error returned from database: (code: 8) attempt to write a readonly database"
-
-
-@contextmanager
-def _tmpfs(path: Path) -> Iterator[Path]:
-    """A small tmpfs at ``path`` that the test can remount read-only (root and mount rights needed)."""
-    path.mkdir(parents=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(path)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()}): read-only test not run")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
-FILL = (
-    "import sys; from pathlib import Path; from ingest import ingest; from rag.store import NewsStore; "
-    "s = NewsStore(Path(sys.argv[1]), collection='faults'); ingest([sys.argv[2]], s); s.close()"
-)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_store_on_a_read_only_disk(tmp_path: Path) -> None:
-    with _tmpfs(tmp_path / "disk") as disk:
-        home = disk / "home"
-        subprocess.run(
-            [sys.executable, "-c", FILL, str(home), str(_samples(tmp_path / "in"))],
-            env=child_env(),
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        before = sorted(p.name for p in home.rglob("*"))
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, capture_output=True)
-        with pytest.raises(StoreError) as info:
-            NewsStore(home, collection="faults")
-        message = str(info.value)
-        assert str(home / "chroma") in message and "readonly" in message
-        assert sorted(p.name for p in home.rglob("*")) == before, "nothing was written"
-
-
-def test_disk_turning_read_only_mid_ingest(filled_store: NewsStore, tmp_path: Path) -> None:
-    store = filled_store
-    before = {aid: i.content_hash for aid, i in store.articles(refresh=True).items()}
-    chunks_before = len(store.chunks.get(include=[])["ids"])
-    more = tmp_path / "more"
-    more.mkdir()
-    for i in range(3):
-        (more / f"ferry-{i}.txt").write_text(
-            f"Ferry strike day {i}\nFerry crews walked out at dawn on day {i} over pay, "
-            f"cancelling every crossing to island {i}.\n"
-        )
-    inner = store.chunks
-
-    class ReadOnlyChunks:
-        def __getattr__(self, name: str) -> object:
-            return getattr(inner, name)
-
-        def add(self, **kwargs: object) -> None:
-            raise RuntimeError(READONLY)
-
-    store.chunks = ReadOnlyChunks()
-    try:
-        with pytest.raises(StoreError, match=r"Chroma insert failed at .*readonly"):
-            ingest([more], store)
-        # Asking still works: reads do not need the disk to be writable.
-        rag = NewsRAG(
-            Settings(home=store.home, collection="faults", llm=LLMSettings(backend="extractive")), store=store
-        )
-        assert "Stoltenberg" in rag.ask(QUESTION).text
-        # Nothing written half is visible: the failed batch was taken out again (or, where even that
-        # fails, left pending, which readers never see and the next ingest repairs).
-        assert {a: i.content_hash for a, i in store.articles(refresh=True).items()} == before
-        left = len(store.pending_ids())
-    finally:
-        store.chunks = inner
-    report = ingest([more], store)
-    assert (report.repaired, report.added, len(report.failed)) == (left, 3, 0)
-    infos = store.articles(refresh=True)
-    assert len(store.chunks.get(include=[])["ids"]) == chunks_before + sum(
-        infos[a].n_chunks for a in infos if a not in before
-    )
-    assert set(store.keywords.synced()) == set(infos)
-
-
-# ---- two writers at once -------------------------------------------------------------------------
-
-
-def test_a_second_writer_starting_mid_write_does_not_lose_the_first_ones_articles(
-    tmp_path: Path, embeddings: MiniLMEmbeddings
-) -> None:
-    folder = _samples(tmp_path / "in")
-    writer_a = NewsStore(tmp_path / "home", collection="writers", embeddings=embeddings)
-    writer_b = NewsStore(tmp_path / "home", collection="writers", embeddings=embeddings)
-    inner = writer_a.chunks
-
-    class SecondWriterStarts:
-        def __getattr__(self, name: str) -> object:
-            return getattr(inner, name)
-
-        def add(self, **kwargs: Any) -> None:
-            inner.add(**kwargs)
-            writer_b.repair()  # another ingest starts now, on another machine, and repairs first
-
-    writer_a.chunks = SecondWriterStarts()
-    try:
-        report = ingest([folder], writer_a)
-    finally:
-        writer_a.chunks = inner
-    assert report.added == 2 and not report.failed
-    infos = writer_b.articles(refresh=True)
-    assert len(infos) == 2, f"articles A reported added are gone: {sorted(infos)}"
-    for aid, info in infos.items():
-        assert len(writer_b.article_chunks(aid)) == info.n_chunks
-    writer_a.close()
-    writer_b.close()

@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
-from ingest import chunk_article, chunk_header, split_sentences
+from ingest import chunk_article, chunk_header
 from rag.embeddings import MAX_TOKENS, count_tokens
 from rag.records import Article
+from rag.text import sentence_spans
 
 
 def _article(text: str, title: str = "A title", **kw: object) -> Article:
@@ -111,7 +112,7 @@ def test_an_empty_article_has_no_chunks() -> None:
 
 def test_sentence_splitting_keeps_abbreviations_and_initials() -> None:
     text = 'Mr. Smith met U.S. envoys. He said "no." Then J. Doe left... and came back! Really?'
-    spans = [text[s:e] for s, e in split_sentences(text)]
+    spans = [text[s:e] for s, e in sentence_spans(text)]
     assert spans == [
         "Mr. Smith met U.S. envoys.",
         'He said "no."',

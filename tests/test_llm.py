@@ -311,7 +311,7 @@ def test_real_fast_model_assembles_with_the_published_hash(fast_home: Path) -> N
 @pytest.mark.llm
 @needs_fast_model
 def test_real_fast_model_answers_through_invoke_stream_and_a_chain(fast_home: Path) -> None:
-    llm = build_chat_model("local", model="fast", home=fast_home, max_tokens=24, n_ctx=1024)
+    llm = build_chat_model("local", model="fast", home=fast_home, answer_tokens=24, n_ctx=1024)
     assert isinstance(llm, ChatLlamaCpp)
 
     answer = llm.invoke(QUESTION)
@@ -339,7 +339,7 @@ def test_the_system_turn_is_evaluated_once_and_answers_stay_the_same(fast_home: 
     prompt gets the same answer (the rest is always evaluated from the end of the system turn)."""
     from rag._llama import _load_llama
 
-    llm = build_chat_model("local", model="fast", home=fast_home, max_tokens=16, n_ctx=1024)
+    llm = build_chat_model("local", model="fast", home=fast_home, answer_tokens=16, n_ctx=1024)
     assert isinstance(llm, ChatLlamaCpp)
     other = [QUESTION[0], HumanMessage("What is the capital of Italy?")]
     first = llm.invoke(QUESTION).text
@@ -357,7 +357,7 @@ def test_the_system_turn_is_evaluated_once_and_answers_stay_the_same(fast_home: 
 @pytest.mark.llm
 @needs_fast_model
 def test_prompt_longer_than_the_context_is_a_model_error(fast_home: Path) -> None:
-    llm = build_chat_model("local", model="fast", home=fast_home, max_tokens=8, n_ctx=256)
+    llm = build_chat_model("local", model="fast", home=fast_home, answer_tokens=8, n_ctx=256)
     with pytest.raises(ModelError, match=r"exceed context window of 256"):
         llm.invoke("word " * 600)
 
@@ -382,7 +382,7 @@ def llama_server(fast_home: Path, tmp_path: Path) -> Iterator[tuple[str, subproc
 @needs_fast_model
 def test_openai_backend_against_a_real_llama_cpp_server(llama_server: tuple[str, Any]) -> None:
     url, proc = llama_server
-    llm = build_chat_model("openai", base_url=url, openai_model="fast", max_tokens=24, timeout=120)
+    llm = build_chat_model("openai", base_url=url, openai_model="fast", answer_tokens=24, timeout=120)
 
     answer = llm.invoke(QUESTION)
     assert "paris" in answer.text.lower()

@@ -22,6 +22,7 @@ import pytest
 from ingest import ingest
 from rag.embeddings import MiniLMEmbeddings
 from rag.store import NewsStore
+from tests._processes import write_stories
 from tests.chat_server import chat_app, newsrag_env
 from tests.chroma_server import chroma_binary, chroma_server
 
@@ -41,18 +42,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(chroma_binary() is None, reason="the chroma CLI is not installed"),
 ]
-
-
-def _corpus(root: Path, n: int) -> None:
-    root.mkdir(parents=True)
-    for i in range(n):
-        (root / f"{i:04d}.txt").write_text(
-            f"Council {i} approves harbour plan\n"
-            f"The council of district {i} approved harbour plan {i} on Tuesday by {i % 9 + 3} votes. "
-            f"Work will begin in spring and cost {i * 13 + 100} thousand pounds, the chair said.\n"
-            f"Residents of district {i} wrote {i % 50 + 10} letters about the plan.\n",
-            encoding="utf-8",
-        )
 
 
 def ask_over_http(client: httpx.Client, url: str, question: str) -> tuple[float, dict[str, Any] | str]:
@@ -127,7 +116,7 @@ def server(tmp_path: Path, embeddings: MiniLMEmbeddings) -> Iterator[str]:
 def test_50_concurrent_questions_while_ingesting(server: str, tmp_path: Path) -> None:
     n_questions, n_articles = 50, 300
     corpus = tmp_path / "corpus"
-    _corpus(corpus, n_articles)
+    write_stories(corpus, n_articles)
     settings = {"chroma_url": server, "collection": "load", "retrieval__keyword_sync_seconds": "2"}
     with chat_app(tmp_path / "app" / ".newsrag", "--backend", "extractive", settings=settings) as (url, _):
         # Warm the app (the first question loads the embedding model).

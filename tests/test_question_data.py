@@ -48,4 +48,4 @@ def test_a_window_with_nothing_in_it_widens_and_says_so(api: NewsRAG) -> None:
     scope = answer.to_dict()["scope"]
     assert scope["widened"] and scope["from"] == ["in March 2009"]
     assert scope["since"] is None and scope["until"] is None
-    assert answer.sources  # everything was searched
+    assert answer.passages  # everything was searched

@@ -42,7 +42,8 @@ def test_dev_questions_find_their_articles_with_and_without_dates(corpus_1k, dat
     retriever = HybridRetriever.from_settings(store, Settings())
 
     hit4, mrr = _scores(retriever, questions, dated=True)
-    assert hit4 >= 0.95 and mrr >= 0.90, (hit4, mrr)
+    # Measured 0.990 / 0.939 (docs/retrieval.md); the floor allows a question's noise.
+    assert hit4 >= 0.97 and mrr >= 0.93, (hit4, mrr)
     hit4, mrr = _scores(retriever, questions, dated=False)
     # Measured 0.878 / 0.783 (docs/retrieval.md); issue #12's target hit@4 0.90 is not reached yet,
     # so this floor guards what is measured: a regression below it fails.

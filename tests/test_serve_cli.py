@@ -3,7 +3,6 @@ from (an article rebuilt from its chunks, who passes the key check), without a r
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from cli import app
 from rag import Passage
 from rag.store._meta import joined
 from server.access import RequireKey
+from tests._processes import taken_port
 
 
 def test_serve_refuses_a_login_that_is_not_user_password(tmp_path: Path) -> None:
@@ -33,10 +33,7 @@ def test_unknown_backend_is_a_usage_error(command: str, tmp_path: Path) -> None:
 
 
 def test_serve_on_a_taken_port_says_so_and_exits_1(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with taken_port() as port:
         result = CliRunner().invoke(app, ["serve", "--home", str(tmp_path), "--port", str(port)])
     assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
 

@@ -77,60 +77,91 @@ def any_store(
         s.close()
 
 
-def test_write_search_filter_delete(any_store: NewsStore) -> None:
-    _write(any_store, NATO, TRAM)
-    stats = any_store.stats()
-    assert (stats.articles, stats.chunks) == (2, 4)
-    assert stats.first_published == date(2023, 11, 21)
-    assert stats.last_published == date(2024, 3, 4)
+class TestStoreContract:
+    """What the store promises over an embedded Chroma and over a Chroma server alike."""
 
-    hits = any_store.dense_search(any_store.embeddings.embed_query("threat from Russia"), 4)
-    assert hits[0][0].article_id == "nato"
-    assert hits[0][0].text in NATO.text
-    assert hits[0][0].title == "Title nato" and hits[0][0].published == date(2023, 11, 21)
+    def test_write_search_filter_delete(self, any_store: NewsStore) -> None:
+        _write(any_store, NATO, TRAM)
+        stats = any_store.stats()
+        assert (stats.articles, stats.chunks) == (2, 4)
+        assert stats.first_published == date(2023, 11, 21)
+        assert stats.last_published == date(2024, 3, 4)
 
-    only_2024 = any_store.dense_search(
-        any_store.embeddings.embed_query("threat from Russia"), 4, Filters(since=date(2024, 1, 1))
-    )
-    assert {p.article_id for p, _ in only_2024} == {"tram"}
-    kw = any_store.keyword_search(["tram", "university"], 5)
-    assert kw and kw[0][0].startswith("tram#")
-    assert any_store.keyword_search(["tram"], 5, Filters(sources=("MIA",))) == []
+        hits = any_store.dense_search(any_store.embeddings.embed_query("threat from Russia"), 4)
+        assert hits[0][0].article_id == "nato"
+        assert hits[0][0].text in NATO.text
+        assert hits[0][0].title == "Title nato" and hits[0][0].published == date(2023, 11, 21)
 
-    assert any_store.delete_articles(["nato"]) == 1
-    assert set(any_store.articles(refresh=True)) == {"tram"}
-    assert any_store.dense_search(any_store.embeddings.embed_query("Russia"), 4)[0][0].article_id == "tram"
-    assert any_store.keyword_search(["russia"], 5) == []
+        only_2024 = any_store.dense_search(
+            any_store.embeddings.embed_query("threat from Russia"), 4, Filters(since=date(2024, 1, 1))
+        )
+        assert {p.article_id for p, _ in only_2024} == {"tram"}
+        kw = any_store.keyword_search(["tram", "university"], 5)
+        assert kw and kw[0][0].startswith("tram#")
+        assert any_store.keyword_search(["tram"], 5, Filters(sources=("MIA",))) == []
 
+        assert any_store.delete_articles(["nato"]) == 1
+        assert set(any_store.articles(refresh=True)) == {"tram"}
+        (top, _), *_ = any_store.dense_search(any_store.embeddings.embed_query("Russia"), 4)
+        assert top.article_id == "tram"
+        assert any_store.keyword_search(["russia"], 5) == []
 
-def test_replacing_an_article_leaves_no_old_chunks(any_store: NewsStore) -> None:
-    _write(any_store, NATO)
-    changed = _article("nato", "A shorter corrected text about NATO and Russia.", date(2023, 11, 22))
-    _write(any_store, changed)
-    chunks = any_store.article_chunks("nato")
-    assert "".join(p.text for p in chunks) == changed.text
-    assert any_store.articles()["nato"].published == date(2023, 11, 22)
-    assert any_store.keyword_search(["vigilant"], 5) == []
+    def test_replacing_an_article_leaves_no_old_chunks(self, any_store: NewsStore) -> None:
+        _write(any_store, NATO)
+        changed = _article("nato", "A shorter corrected text about NATO and Russia.", date(2023, 11, 22))
+        _write(any_store, changed)
+        chunks = any_store.article_chunks("nato")
+        assert "".join(p.text for p in chunks) == changed.text
+        assert any_store.articles()["nato"].published == date(2023, 11, 22)
+        assert any_store.keyword_search(["vigilant"], 5) == []
 
+    def test_half_written_articles_are_invisible_and_repaired(self, any_store: NewsStore) -> None:
+        _write(any_store, TRAM)
+        # What a writer killed between its chunk insert and its commit leaves behind.
+        ch = _chunks(NATO)
+        any_store.manifest.upsert(
+            ids=["nato"], embeddings=[[0.0] * 384], metadatas=[{"status": "pending", "title": "x"}]
+        )
+        any_store.chunks.add(
+            ids=[c.id for c in ch],
+            embeddings=any_store.embeddings.embed_array([c.embed_text for c in ch]),
+            documents=[c.text for c in ch],
+            metadatas=[{"article_id": "nato", "published_day": 0, "source": "MIA", "title": "x"} for _ in ch],
+        )
+        hits = any_store.dense_search(any_store.embeddings.embed_query("threat from Russia"), 4)
+        assert {p.article_id for p, _ in hits} == {"tram"}
+        assert any_store.repair() == ["nato"]
+        assert any_store.chunks.count() == 2
+        assert any_store.stats().articles == 1
 
-def test_half_written_articles_are_invisible_and_repaired(any_store: NewsStore) -> None:
-    _write(any_store, TRAM)
-    # What a writer killed between its chunk insert and its commit leaves behind.
-    ch = _chunks(NATO)
-    any_store.manifest.upsert(
-        ids=["nato"], embeddings=[[0.0] * 384], metadatas=[{"status": "pending", "title": "x"}]
-    )
-    any_store.chunks.add(
-        ids=[c.id for c in ch],
-        embeddings=any_store.embeddings.embed_array([c.embed_text for c in ch]),
-        documents=[c.text for c in ch],
-        metadatas=[{"article_id": "nato", "published_day": 0, "source": "MIA", "title": "x"} for _ in ch],
-    )
-    hits = any_store.dense_search(any_store.embeddings.embed_query("threat from Russia"), 4)
-    assert {p.article_id for p, _ in hits} == {"tram"}
-    assert any_store.repair() == ["nato"]
-    assert any_store.chunks.count() == 2
-    assert any_store.stats().articles == 1
+    def test_in_memory_filters_agree_with_chroma_where(self, any_store: NewsStore) -> None:
+        """Retrieval filters a pool of nearest chunks in memory (Filters.admits) and falls back to
+        Chroma's ``where`` (Filters.chroma_where): both must admit the same articles."""
+        store = any_store
+        undated = _article(
+            "undated", "A council report with no date on it about the tram budget.", date(2000, 1, 1)
+        )
+        _write(store, NATO, TRAM, replace(undated, published=None))
+        cases = [
+            Filters(),
+            Filters(until=date(2024, 1, 1)),
+            Filters(since=date(2023, 11, 21), until=date(2024, 3, 4)),
+            Filters(since=date(2024, 3, 5)),
+            Filters(sources=("Local Wire",)),
+            Filters(article_ids=("undated", "nato")),
+            Filters(until=date(2030, 1, 1), sources=("MIA",)),
+        ]
+        vector = store.embeddings.embed_query("tram")
+        infos = store.articles()
+        for f in cases:
+            in_memory = {aid for aid, info in infos.items() if f.admits(info)}
+            by_chroma = {p.article_id for p, _ in store.dense_search(vector, 10, f)}
+            words = ["tram", "russia", "council"]
+            by_fts = {article_of(cid) for cid, _ in store.keyword_search(words, 10, f)}
+            assert in_memory == by_chroma, f
+            assert by_fts <= in_memory, f
+        assert not Filters(until=date(2030, 1, 1)).admits(infos["undated"])  # a date bound drops undated
+        assert not Filters().restricts() and Filters(sources=("x",)).restricts()
 
 
 def test_second_instance_sees_first_writers_articles(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
@@ -164,36 +195,6 @@ def test_chunk_ids_must_name_their_article_and_position(tmp_path: Path, embeddin
         store.write_articles([(NATO, bad)])
     assert store.stats().articles == 0 and store.chunks.count() == 0
     assert store.written_with is None and not store.chunks.metadata  # no trace of the refused batch
-    store.close()
-
-
-def test_in_memory_filters_agree_with_chroma_where(tmp_path: Path, embeddings: MiniLMEmbeddings) -> None:
-    """Retrieval filters a pool of nearest chunks in memory (Filters.admits) and falls back to
-    Chroma's ``where`` (Filters.chroma_where): both must admit the same articles."""
-    store = NewsStore(tmp_path / "home", embeddings=embeddings)
-    undated = _article(
-        "undated", "A council report with no date on it about the tram budget.", date(2000, 1, 1)
-    )
-    _write(store, NATO, TRAM, replace(undated, published=None))
-    cases = [
-        Filters(),
-        Filters(until=date(2024, 1, 1)),
-        Filters(since=date(2023, 11, 21), until=date(2024, 3, 4)),
-        Filters(since=date(2024, 3, 5)),
-        Filters(sources=("Local Wire",)),
-        Filters(article_ids=("undated", "nato")),
-        Filters(until=date(2030, 1, 1), sources=("MIA",)),
-    ]
-    vector = embeddings.embed_query("tram")
-    infos = store.articles()
-    for f in cases:
-        in_memory = {aid for aid, info in infos.items() if f.admits(info)}
-        by_chroma = {p.article_id for p, _ in store.dense_search(vector, 10, f)}
-        by_fts = {article_of(cid) for cid, _ in store.keyword_search(["tram", "russia", "council"], 10, f)}
-        assert in_memory == by_chroma, f
-        assert by_fts <= in_memory, f
-    assert not Filters(until=date(2030, 1, 1)).admits(infos["undated"])  # a date bound drops undated
-    assert not Filters().restricts() and Filters(sources=("x",)).restricts()
     store.close()
 
 

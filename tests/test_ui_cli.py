@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import ui
 from cli import app
+from tests._processes import taken_port
 
 
 @pytest.fixture
@@ -79,12 +80,7 @@ def test_usage_errors_exit_2(
 
 
 def test_a_port_in_use_is_explained(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with taken_port() as port:
         result = CliRunner().invoke(app, ["chat", "--home", str(tmp_path), "--port", str(port)])
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.output and "--port" in result.output

@@ -48,8 +48,8 @@ def _cite(n: int, p: Passage, quote: str) -> Citation:
 
 
 def _answer(text: str, citations: list[Citation], **kw: object) -> Answer:
-    sources = kw.pop("sources", [c.passage for c in citations])
-    return Answer(question="q", text=text, citations=citations, sources=sources, **kw)  # type: ignore[arg-type]
+    passages = kw.pop("passages", [c.passage for c in citations])
+    return Answer(question="q", text=text, citations=citations, passages=passages, **kw)  # type: ignore[arg-type]
 
 
 QUOTE = "The alliance stays vigilant and remains united."
@@ -100,7 +100,7 @@ def test_abstention_is_shown_as_such() -> None:
         "The ingested articles don't say anything that answers this question.\n- Juice launch (2023-04-14)",
         [],
         abstained=True,
-        sources=[_passage()],
+        passages=[_passage()],
     )
     md = render.turn_markdown(Turn("q", answer), 0)
     assert "Not in the collection" in md
@@ -162,17 +162,17 @@ def test_earlier_answers_are_folded_and_the_latest_is_open() -> None:
 def test_uncited_passages_are_listed_apart() -> None:
     cited, other = _passage(), _passage("Other text.", chunk="b#0", title="Juice launch")
     html = render.sources_html(
-        [Turn("q", _answer("x [1]", [_cite(1, cited, QUOTE)], sources=[cited, other]))]
+        [Turn("q", _answer("x [1]", [_cite(1, cited, QUOTE)], passages=[cited, other]))]
     )
     assert "1 more passage retrieved, not cited" in html and "Juice launch" in html
 
 
 def test_abstention_lists_the_closest_articles_and_an_error_the_retrieved_passages() -> None:
     p = _passage()
-    abstained = Turn("q", _answer("none", [], abstained=True, sources=[p, p]))
+    abstained = Turn("q", _answer("none", [], abstained=True, passages=[p, p]))
     html = render.sources_html([abstained])
     assert "closest articles" in html and html.count('class="nr-card"') == 1  # one card per article
-    failed = Turn("q", Answer(question="q", text="", sources=[p]), error="LLM down")
+    failed = Turn("q", Answer(question="q", text="", passages=[p]), error="LLM down")
     assert "no answer was written" in render.sources_html([failed])
     assert "NATO chief in Skopje" in render.sources_html([failed])
 

@@ -185,10 +185,10 @@ class ChatHandlers:
             turn = Turn(q, Answer(question=q, text=""), error=str(exc))
         except LLMUnavailableError as exc:
             # LLMUnavailableWithSources carries what retrieval found: offer it, not only the error.
-            found = list(getattr(exc, "sources", None) or [])
+            found = list(getattr(exc, "passages", None) or [])
             turn = Turn(
                 q,
-                Answer(question=q, text="", sources=found),
+                Answer(question=q, text="", passages=found),
                 error=f"The language model could not be reached: {exc}",
                 hint=LLM_HINT,
             )
@@ -358,7 +358,7 @@ class ChatHandlers:
             raise gr.Error(str(exc)) from exc
         except NewsragError as exc:
             out: dict[str, Any] = {"error": str(exc)}
-            found = list(getattr(exc, "sources", None) or [])
+            found = list(getattr(exc, "passages", None) or [])
             if found:
                 out["sources"] = [p.to_dict(n, text=True) for n, p in enumerate(found, start=1)]
             return out

@@ -49,7 +49,7 @@ _MD_HEADING = re.compile(r"^(\s{0,3})#", re.MULTILINE)
 class Turn:
     """One question and what came of it, as the page keeps it for the chat and the sources panel.
 
-    ``error`` is set (in words a person can act on) when no answer could be made; ``answer.sources``
+    ``error`` is set (in words a person can act on) when no answer could be made; ``answer.passages``
     may still hold the passages retrieval found.
     """
 
@@ -164,7 +164,7 @@ def abstention_markdown(answer: Answer) -> str:
     answerer's own explanation (which lists the closest articles)."""
     text = answer.text.strip() or "The ingested articles don't say anything that answers this question."
     out = f'<span class="nr-badge-abstain">Not in the collection</span>\n\n{_md_text(text)}'
-    if answer.sources:
+    if answer.passages:
         out += "\n\nThe closest passages are under **Sources**."
     return out
 
@@ -180,7 +180,7 @@ def turn_markdown(turn: Turn, index: int) -> str:
     line saying what the search was limited to (when the question named dates or sources)."""
     if turn.error:
         out = error_markdown("Could not answer", turn.error, turn.hint)
-        if turn.answer.sources:
+        if turn.answer.passages:
             out += "\n\nThe passages retrieval found are under **Sources**."
         return out
     line = scope_markdown(turn.answer.scope)
@@ -304,10 +304,10 @@ def _card(
 def _turn_html(index: int, turn: Turn) -> str:
     answer = turn.answer
     if turn.error:
-        if not answer.sources:
+        if not answer.passages:
             return '<p class="nr-hint">No answer, and no passages to show.</p>'
         return '<p class="nr-hint">Retrieved for this question (no answer was written):</p>' + "".join(
-            _card(index, f"{i}", None, p, ()) for i, p in enumerate(answer.sources, start=1)
+            _card(index, f"{i}", None, p, ()) for i, p in enumerate(answer.passages, start=1)
         )
     by_n: dict[int, list[Citation]] = {}
     for c in answer.citations:
@@ -319,7 +319,7 @@ def _turn_html(index: int, turn: Turn) -> str:
         cards.append(_card(index, f"[{n}]", card_id(index, n), first, spans))
 
     cited_chunks = {c.passage.chunk_id for c in answer.citations}
-    others = [p for p in answer.sources if p.chunk_id not in cited_chunks]
+    others = [p for p in answer.passages if p.chunk_id not in cited_chunks]
     if answer.abstained:
         if not others:
             return '<p class="nr-hint">Nothing in the collection came close to this question.</p>'
