@@ -32,7 +32,7 @@ GROUPS = {
     "queries": ("retrieval", "e2e"),
     "growth": ("growth",),
 }
-STEPS = ("limit", "baseline", "newsrag", "retrieval", "e2e", "growth")
+STEPS = ("limit", "baseline", "newsrag", "retrieval", "e2e", "growth", "stories")
 
 
 def _steps(only: str | None) -> list[str]:
@@ -213,6 +213,13 @@ class Bench:
                 self.models_home,
                 self.questions,
             )
+        if "stories" in self.steps:  # timelines and briefings over the large corpus (bench/stories.py)
+            from bench.stories import story_speed
+
+            grown_home = ing.store_home(self.work, self.growth_corpus, self.backend)
+            self._ensure_store(self.growth_corpus, grown_home)
+            model = "local" if self.args.e2e_questions else None  # --e2e-questions 0: no local model
+            self.step("stories", story_speed, grown_home, models_home=self.models_home, backend=model)
         self.save()
         return r
 
@@ -240,7 +247,7 @@ def bench_command(
         str | None,
         typer.Option(
             help="Comma-separated steps or groups: ingest (= limit,baseline,newsrag), queries "
-            "(= retrieval,e2e), growth; default: all."
+            "(= retrieval,e2e), growth, stories; default: all."
         ),
     ] = None,
     quick: Annotated[

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import ask, chat, check, evaluate, feeds, ingest, mcp, serve, watches
+from cli import ask, chat, check, evaluate, feeds, ingest, mcp, serve, stories, watches
 from cli._env import set_env_defaults
 
 set_env_defaults()
@@ -27,6 +27,7 @@ watches.register(app)  # watches (add, list, remove, digest)
 serve.register(app)  # serve (the chat, an OpenAI-compatible API and MCP over HTTP)
 mcp.register(app)  # mcp (the MCP server over stdio)
 check.register(app)  # check, eval claims
+stories.register(app)  # timeline, brief, eval stories
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval._sets import set_rows
 from rag import InputError, NewsRAG
 
 __all__ = ["CLAIM_KINDS", "LabelledClaim", "load_claims", "score_claims", "summarize_claims"]
@@ -48,20 +48,8 @@ def load_claims(path: Path | str) -> list[LabelledClaim]:
     Raises:
         InputError: a line is not JSON or lacks a field, naming ``file:line`` and the field.
     """
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the claim set: {exc}") from exc
     out = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(where, f"not JSON: {exc}") from exc
+    for where, row in set_rows(path, "claim set"):
         missing = [f for f in ("id", "claim", "article_id", "label", "kind") if not row.get(f)]
         if missing:
             raise InputError(where, f"missing field {missing[0]!r}")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rag.answering import AnswerEngine, History, LLMUnavailableWithSources
     from rag.api import NewsRAG
+    from rag.briefing import Briefing, Bullet, read_brief_request
     from rag.claims import ClaimCheck, ClaimChecker, ClaimEvidence
     from rag.decompose import Plan, plan_question
     from rag.embeddings import (
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
+    from rag.stories import Event, StoryArticle, StoryFinder, Timeline
     from rag.text import (
         FUNCTION_WORDS,
         MARKER,
@@ -75,6 +77,9 @@ _WHERE = {
     "History": "rag.answering",
     "LLMUnavailableWithSources": "rag.answering",
     "NewsRAG": "rag.api",
+    "Briefing": "rag.briefing",
+    "Bullet": "rag.briefing",
+    "read_brief_request": "rag.briefing",
     "ClaimCheck": "rag.claims",
     "ClaimChecker": "rag.claims",
     "ClaimEvidence": "rag.claims",
@@ -116,6 +121,10 @@ _WHERE = {
     "Filters": "rag.store",
     "NewsStore": "rag.store",
     "StoreStats": "rag.store",
+    "Event": "rag.stories",
+    "StoryArticle": "rag.stories",
+    "StoryFinder": "rag.stories",
+    "Timeline": "rag.stories",
     "FUNCTION_WORDS": "rag.text",
     "MARKER": "rag.text",
     "MONTH_NAMES": "rag.text",
@@ -143,6 +152,8 @@ __all__ = [
     "Article",
     "ArticleHit",
     "ArticleInfo",
+    "Briefing",
+    "Bullet",
     "Chunk",
     "Citation",
     "ClaimCheck",
@@ -152,6 +163,7 @@ __all__ = [
     "Conflict",
     "Correction",
     "EmptyStoreError",
+    "Event",
     "Filters",
     "History",
     "HybridRetriever",
@@ -174,7 +186,10 @@ __all__ = [
     "Settings",
     "StoreError",
     "StoreStats",
+    "StoryArticle",
+    "StoryFinder",
     "SubAnswer",
+    "Timeline",
     "Verified",
     "Verifier",
     "canonical_url",
@@ -187,6 +202,7 @@ __all__ = [
     "onnx_model_file",
     "parse_url",
     "plan_question",
+    "read_brief_request",
     "sentence_spans",
     "sentences",
     "stem",

@@ -20,6 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from typing_extensions import Unpack
 
 from rag.answering import AnswerEngine, History
+from rag.briefing import Briefing
 from rag.claims import ClaimCheck, ClaimChecker
 from rag.decompose import Plan, plan_question
 from rag.errors import ConfigError, InputError
@@ -29,6 +30,7 @@ from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, NewsRetriever, Retrieval
 from rag.settings import LLMBackend, Settings
 from rag.store import NewsStore, StoreStats
+from rag.stories import Timeline
 from rag.verify import EmbeddingCache, Verifier
 
 __all__ = ["NewsRAG", "article_text"]
@@ -352,6 +354,53 @@ class NewsRAG:
             passages = self.retrieve(claim, k=k, as_of=as_of).passages
         articles = {a: article_text(self.store.article_chunks(a)) for a in {p.article_id for p in passages}}
         return self.claim_checker.check(claim.strip(), passages, articles)
+
+    def timeline(
+        self,
+        query: str,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Timeline:
+        """The story ``query`` names ("Hurricane Ian"), as events in date order, each with an
+        extractive one-line summary citing its articles (:mod:`rag.stories`).
+
+        Raises:
+            ConfigError: the query is empty.
+            EmptyStoreError: nothing has been ingested.
+        """
+        from rag.stories import build_timeline
+
+        if not query or not query.strip():
+            raise ConfigError("the story to look up is empty")
+        return build_timeline(self.store, query.strip(), since=since, until=until, sources=sources or ())
+
+    def brief(
+        self,
+        query: str,
+        *,
+        since: date | None = None,
+        sources: Sequence[str] | None = None,
+        backend: LLMBackend | str | None = None,
+    ) -> Briefing:
+        """A briefing on the story ``query`` names: 5-8 cited bullets, newest first, each with what
+        changed since the report before it; ``since`` keeps the developments from that date on
+        (:mod:`rag.briefing`). ``backend``: ``extractive`` (the default here, whatever the settings
+        say: no LLM), or ``local``/``openai``/``auto`` to have that model word the bullets.
+
+        Raises:
+            ConfigError: the query is empty, or an unknown backend.
+            EmptyStoreError: nothing has been ingested.
+            ModelError: the local model's packages are missing.
+            LLMUnavailableError: the model's server could not be reached.
+        """
+        from rag.briefing import build_briefing, rewrite_bullets
+
+        briefing = build_briefing(self.timeline(query, sources=sources), since=since)
+        name = self.resolve_backend(backend or "extractive")
+        model = self.chat_model(name)
+        return briefing if model is None else rewrite_bullets(briefing, model, name)
 
     @property
     def claim_checker(self) -> ClaimChecker:

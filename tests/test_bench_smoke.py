@@ -88,6 +88,7 @@ def test_bench_runs_on_a_tiny_corpus_and_writes_json(tmp_path: Path) -> None:
         "e2e",
         "growth",
         "growth_queries",
+        "stories",
         "targets",
     ):
         assert key in results, key

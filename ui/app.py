@@ -25,6 +25,7 @@ import gradio as gr
 from ui import render
 from ui._auth import RequireLogin, parse_auth
 from ui.handlers import ChatHandlers
+from ui.timeline import EMPTY_TIMELINE
 from ui.uploads import UPLOAD_SUFFIXES
 from ui.watches import watches_html
 
@@ -128,6 +129,9 @@ class _Chat:
     unscoped: gr.Button
     new: gr.Button
     panel: gr.HTML
+    story: gr.Textbox  # the Timeline tab: the story's name, its button and the events
+    show: gr.Button
+    timeline: gr.HTML
 
 
 def _filters() -> list[Any]:
@@ -196,10 +200,21 @@ def _chat_columns() -> _Chat:
             send = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="nr-send")
         unscoped = gr.Button("Search again without it", size="sm", visible=False, elem_id="nr-unscoped")
         new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="nr-clear")
-    with gr.Column(scale=5, min_width=340):
-        gr.Markdown("### Sources", elem_id="nr-sources-title")
-        panel = gr.HTML(render.sources_html([]), elem_id="nr-sources")
-    return _Chat(chatbot, box, send, unscoped, new, panel)
+    with gr.Column(scale=5, min_width=340), gr.Tabs(elem_id="nr-right-tabs"):
+        with gr.Tab("Sources", elem_id="nr-tab-sources"):
+            gr.Markdown("### Sources", elem_id="nr-sources-title")
+            panel = gr.HTML(render.sources_html([]), elem_id="nr-sources")
+        with gr.Tab("Timeline", elem_id="nr-tab-timeline"):
+            with gr.Row(elem_id="nr-timeline-row"):
+                story = gr.Textbox(
+                    show_label=False,
+                    placeholder="A story, e.g. Hurricane Ian",
+                    scale=4,
+                    elem_id="nr-timeline-query",
+                )
+                show = gr.Button("Show timeline", variant="primary", scale=1, elem_id="nr-timeline-go")
+            timeline = gr.HTML(EMPTY_TIMELINE, elem_id="nr-timeline")
+    return _Chat(chatbot, box, send, unscoped, new, panel, story, show, timeline)
 
 
 def _wire_chat(chat: _Chat, filters: list[Any], turns: gr.State, handlers: ChatHandlers) -> None:
@@ -229,6 +244,15 @@ def _wire_chat(chat: _Chat, filters: list[Any], turns: gr.State, handlers: ChatH
     cleared = [chat.chatbot, chat.panel, turns, chat.box]
     chat.new.click(handlers.clear, None, cleared, api_visibility="private", queue=False).then(**scope_button)
     chat.chatbot.clear(handlers.clear, None, cleared, api_visibility="private", queue=False)
+    gr.on(
+        [chat.story.submit, chat.show.click],
+        handlers.timeline,
+        [chat.story, *filters],
+        chat.timeline,
+        api_visibility="private",
+        concurrency_id="answer",
+        concurrency_limit=1,
+    )
 
 
 def _wire_collection(

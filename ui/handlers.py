@@ -24,6 +24,7 @@ import gradio as gr
 from rag import Answer, ConfigError, EmptyStoreError, LLMUnavailableError, NewsragError, Query
 from ui import render, trace
 from ui.render import Turn
+from ui.timeline import briefing_turn, show_timeline
 from ui.uploads import display_input, parse_links, stage_uploads
 
 if TYPE_CHECKING:
@@ -154,6 +155,11 @@ class ChatHandlers:
         yield messages(done, (q, "")), gr.skip(), gr.skip(), ""
         turn: Turn
         try:
+            brief = briefing_turn(self.api, q, sources)  # "Brief me on X since DATE"
+            if brief is not None:
+                done.append(brief)
+                yield messages(done), render.sources_html(done), done, gr.skip()
+                return
             query = Query(
                 q,
                 history=tuple(history_of(done)),
@@ -208,6 +214,17 @@ class ChatHandlers:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         yield from self.respond(done[-1].question, done, since, until, as_of, sources, read_scope=False)
+
+    def timeline(self, story: str, since: Any, until: Any, as_of: Any, sources: list[str] | None) -> str:
+        """The Timeline tab: the named story's events within the filters (``as_of`` an upper bound)."""
+        try:
+            first, last = parse_day(since, "Published from"), parse_day(until, "Published to")
+            cutoff = parse_day(as_of, "As of")
+        except ConfigError as exc:
+            return f'<div class="nr-timeline nr-empty"><p>{render.question_markdown(str(exc))}</p></div>'
+        if cutoff and (last is None or cutoff < last):
+            last = cutoff
+        return show_timeline(self.api, story, first, last, sources)
 
     @staticmethod
     def unscoped_button(turns: list[Turn] | None) -> Any:

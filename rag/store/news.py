@@ -269,6 +269,16 @@ class NewsStore:
             if article_of(cid) in infos
         ]
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Chunk ids -> their stored (unit-length) vectors; unknown ids are left out."""
+        if not chunk_ids:
+            return {}
+        got = self._call("read of vectors", self.chunks.get, ids=list(chunk_ids), include=["embeddings"])
+        found = got["embeddings"]
+        if found is None:
+            return {}
+        return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], found, strict=False)}
+
     def keyword_search(
         self, terms: Sequence[str], k: int, filters: Filters | None = None
     ) -> list[tuple[str, float]]:
