@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         StoreError,
     )
     from rag.llm import local_llm_available
+    from rag.news_retriever import NewsRetriever
     from rag.question import Query, Reading
     from rag.records import (
         Answer,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
         SearchScope,
         chunk_id,
     )
-    from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
+    from rag.retrieval import ArticleHit, HybridRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
     from rag.text import (
@@ -101,7 +102,7 @@ _WHERE = {
     "SearchScope": "rag.records",
     "ArticleHit": "rag.retrieval",
     "HybridRetriever": "rag.retrieval",
-    "NewsRetriever": "rag.retrieval",
+    "NewsRetriever": "rag.news_retriever",
     "Retrieval": "rag.retrieval",
     "Settings": "rag.settings",
     "Filters": "rag.store",
