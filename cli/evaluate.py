@@ -126,7 +126,7 @@ def run_command(
         typer.Option(
             "--baseline",
             help="Also measure a baseline on the same corpus, retrieval and (unless --retrieval-only) "
-            "answers by the bundled model: tutorial.",
+            "answers: tutorial (by the bundled model), or single (newsrag with one search a question).",
         ),
     ] = None,
     judge_url: Annotated[

@@ -100,6 +100,8 @@ def _base_row(q: Question, key: str, system: str) -> dict[str, Any]:
         "as_of": q.as_of.isoformat() if q.as_of else None,
         "answers": list(q.answers) or None,
         "choices": list(q.choices) or None,
+        "type": q.type or None,
+        "parts": list(q.parts) or None,
         "run_key": key,
         "system": system,
     }
@@ -386,10 +388,13 @@ def _judge(options: EvalOptions) -> Judge | None:
 
 
 def _measure_baseline(
-    plan: _Plan, pipeline: NewsragPipeline, gold: GoldIndex, run_dir: Path, name: str
+    plan: _Plan, pipeline: NewsragPipeline, gold: GoldIndex, run_dir: Path, name: str, chat_model: Any | None
 ) -> list[dict[str, Any]]:
     """The baseline's rows on the same questions (no judge, gold never withheld)."""
-    model = None if plan.options.retrieval_only else _bundled_model(pipeline)
+    if name == "single":  # newsrag's own generator, one search a question
+        model = chat_model
+    else:
+        model = None if plan.options.retrieval_only else _bundled_model(pipeline)
     base = build_baseline(name, plan.options.corpus_path, plan.settings, chat_model=model)
     try:
         rows, _ = _run_pipeline(
@@ -414,7 +419,7 @@ def _measure(
         rows, resumed = _run_pipeline(pipeline, plan, gold, run_dir / RESULTS, judge=judge, withhold=True)
         if plan.options.baseline:
             name = plan.options.baseline
-            baselines[name] = _measure_baseline(plan, pipeline, gold, run_dir, name)
+            baselines[name] = _measure_baseline(plan, pipeline, gold, run_dir, name, chat_model)
     except KeyboardInterrupt:
         meta["status"] = "interrupted"
         write_json(meta_path, meta)
@@ -484,4 +489,10 @@ def build_baseline(name: str, corpus: Path | None, settings: Settings, chat_mode
         if corpus is None:
             raise ConfigError("--baseline tutorial needs --corpus (it indexes the corpus its own way)")
         return TutorialPipeline.build(corpus, settings.home, chat_model=chat_model)
+    if name == "single":
+        single = NewsragPipeline(
+            build_newsrag(settings.with_overrides({"retrieval.decompose": False}), chat_model)
+        )
+        single.name = "single"
+        return single
     raise ConfigError(f"unknown baseline {name!r}")

@@ -321,6 +321,8 @@ class QuestionResult:
     gold_ids: list[str] | None = None  # gold article ids
     answers: list[str] | None = None  # gold answer strings
     choices: list[str] | None = None  # multiple-choice options, when the dataset has them
+    type: str | None = None  # the kind of question (summaries are also given per type)
+    parts: list[str] | None = None  # facts a multi-part answer must contain ("a|b": either)
     answerable: bool | None = None  # whether the corpus holds the answer
     retrieved_article_ids: list[str] | None = None  # ranked; may repeat (several chunks per article)
     answer: str | None = None  # the system's answer text
@@ -344,6 +346,8 @@ def question_scores(row: QuestionResult) -> dict[str, float | None]:
     - ``answer_contains`` (read loosely, see ``eval.containment``), ``answer_contains_strict``,
       ``answer_f1``: need ``answer`` and non-empty ``answers``; ``choice_accuracy`` also needs
       ``choices``. An abstained row scores 0.0 on these four.
+    - ``parts_contained``: the share of ``parts`` the answer contains (each read as
+      ``answer_contains`` reads an answer, ``"a|b"`` either); 0.0 when it abstained.
     - ``citation_precision``: needs ``cited_article_ids`` and ``gold_ids``; ``None`` when nothing
       was cited. ``citation_recall``: needs ``cited_article_ids`` and non-empty ``gold_ids``.
     - ``grounding``: the share of true ``grounding_flags``; ``None`` when there are none.
@@ -365,6 +369,9 @@ def question_scores(row: QuestionResult) -> dict[str, float | None]:
         }
         for key, value in answer_metrics.items():
             scores[key] = 0.0 if value is not None and row.abstained else value
+    if row.answer is not None and row.parts:
+        found = [answer_contains(row.answer, part.split("|")) for part in row.parts]
+        scores["parts_contained"] = 0.0 if row.abstained else _mean(found)
     if row.cited_article_ids is not None and gold:
         scores["citation_precision"] = citation_precision(row.cited_article_ids, gold)
         scores["citation_recall"] = citation_recall(row.cited_article_ids, gold)
@@ -372,7 +379,7 @@ def question_scores(row: QuestionResult) -> dict[str, float | None]:
     return scores
 
 
-def aggregate(rows: Sequence[QuestionResult]) -> dict[str, Any]:
+def aggregate(rows: Sequence[QuestionResult], *, by_type: bool = True) -> dict[str, Any]:
     """Summarise per-question rows, with keys in ``SUMMARY_KEYS`` order.
 
     - Per-question metrics (see ``question_scores``): the mean over rows, skipping ``None``;
@@ -382,6 +389,7 @@ def aggregate(rows: Sequence[QuestionResult]) -> dict[str, Any]:
     - ``latency``: per stage name in ``timings_ms``, ``percentiles`` over the rows that timed that
       stage: ``{"retrieve": {"p50": ms, "p95": ms}, ...}``.
     - ``questions``: the number of rows.
+    - ``by_type``: when rows have a ``type``, the same summary for each type's rows.
 
     A key whose inputs are absent (or undefined) for every row is omitted.
     """
@@ -407,13 +415,16 @@ def aggregate(rows: Sequence[QuestionResult]) -> dict[str, Any]:
             stages.setdefault(stage, []).append(ms)
     if stages:
         found["latency"] = {stage: percentiles(values) for stage, values in stages.items()}
+    types = sorted({r.type for r in rows if r.type})
+    if by_type and types:
+        found["by_type"] = {t: aggregate([r for r in rows if r.type == t], by_type=False) for t in types}
     return {key: found[key] for key in SUMMARY_KEYS if key in found}
 
 
 SUMMARY_KEYS: tuple[str, ...] = (
     *("questions", "hit@1", "hit@4", "hit@10", "recall@10", "mrr@10", "ndcg@10"),
-    *("answer_contains", "answer_contains_strict", "answer_f1", "choice_accuracy"),
+    *("answer_contains", "answer_contains_strict", "answer_f1", "choice_accuracy", "parts_contained"),
     *("citation_precision", "citation_recall"),
-    *("grounding", "abstention_rate", "false_abstention_rate", "latency"),
+    *("grounding", "abstention_rate", "false_abstention_rate", "latency", "by_type"),
 )
 """Every key ``aggregate`` may return, in report order."""

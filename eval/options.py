@@ -22,8 +22,10 @@ __all__ = [
     "slug",
 ]
 
-BASELINES = ("tutorial",)
-"""Baseline pipelines ``EvalOptions(baseline=...)`` can measure beside newsrag on the same questions."""
+BASELINES = ("tutorial", "single")
+"""Baseline pipelines ``EvalOptions(baseline=...)`` can measure beside newsrag on the same questions:
+the LangChain tutorial pipeline, or newsrag itself answering every question with a single search
+(``retrieval.decompose`` off)."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ class EvalOptions:
         k: passages given to the generator (``retrieval.k``).
         backend: the generator (``llm.backend``: local, openai, extractive, auto).
         limit: only the first ``limit`` questions.
-        baseline: also measure a baseline on the same corpus (``"tutorial"``): its retrieval and,
-            unless ``retrieval_only``, its answers by the bundled local model.
+        baseline: also measure a baseline on the same corpus: ``"tutorial"``, its retrieval and,
+            unless ``retrieval_only``, its answers by the bundled local model; ``"single"``, newsrag
+            with the same settings and generator but one search per question (no sub-questions).
         judge_url: an OpenAI-compatible server whose model judges answers (optional).
         judge_model: the judge's model name on that server.
         with_choices: add a multiple-choice question's options to the question asked.

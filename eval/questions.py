@@ -8,6 +8,10 @@ Fields (only ``question`` is required):
 - ``date``: when the question was asked (``YYYY-MM-DD``); used as the question's ``as_of``.
 - ``choices``: multiple-choice options.
 - ``answerable``: ``false`` for questions the corpus cannot answer (the right behaviour is to abstain).
+- ``type``: the kind of question (e.g. ``comparison``, ``change``, ``order``, ``aggregate``,
+  ``conflict``); the summary reports every metric per type as well.
+- ``parts``: the short facts a multi-part answer must contain, each a string or alternatives
+  separated by ``|`` (``"14|27|45"``); scored as ``parts_contained``.
 
 In CSV files list fields hold either a JSON array (``["a", "b"]``) or values separated by ``|``;
 ``answerable`` accepts true/false, yes/no, 1/0 (empty means not stated).
@@ -33,8 +37,8 @@ from rag import InputError
 
 __all__ = ["Question", "load_questions", "parse_question"]
 
-_LIST_FIELDS = ("answers", "gold_ids", "gold_urls", "choices")
-_KNOWN = {"id", "question", "date", "answerable", *_LIST_FIELDS}
+_LIST_FIELDS = ("answers", "gold_ids", "gold_urls", "choices", "parts")
+_KNOWN = {"id", "question", "date", "answerable", "type", *_LIST_FIELDS}
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
@@ -51,6 +55,8 @@ class Question:
     as_of: date | None = None
     choices: tuple[str, ...] = ()
     answerable: bool | None = None  # None: not stated (taken as answerable)
+    type: str = ""  # the kind of question, for per-type metrics ("" when not stated)
+    parts: tuple[str, ...] = ()  # facts a multi-part answer must contain ("a|b": either)
     extra: Mapping[str, Any] = field(default_factory=dict)  # fields the harness does not use
 
     @property
@@ -148,6 +154,8 @@ def parse_question(record: Mapping[str, Any], where: str = "<question>") -> Ques
         as_of=_as_date(record.get("date"), where),
         choices=lists["choices"],
         answerable=_as_bool(record.get("answerable"), where),
+        type=str(record.get("type") or "").strip(),
+        parts=lists["parts"],
         extra={k: v for k, v in record.items() if k not in _KNOWN and k is not None},
     )
 

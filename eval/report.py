@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 METRIC_KEYS: tuple[str, ...] = (
-    *(k for k in SUMMARY_KEYS if k not in ("questions", "latency")),
+    *(k for k in SUMMARY_KEYS if k not in ("questions", "latency", "by_type")),
     "judge_accuracy",
 )
 """The 0..1 metrics of a summary, in report order."""
@@ -132,6 +132,20 @@ def metrics_table(summaries: Mapping[str, Mapping[str, Any]]) -> list[list[str]]
     return [[k, *(format_value(s.get(k)) for s in summaries.values())] for k in keys]
 
 
+TYPE_KEYS = ("questions", "parts_contained", "citation_recall", "answer_contains", "abstention_rate")
+"""The columns of the per-type table."""
+
+
+def type_table(summaries: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
+    """Rows ``[type, system, questions, parts contained, citation recall, contains, abstained]``."""
+    types = sorted({t for s in summaries.values() for t in s.get("by_type") or {}})
+    return [
+        [t, name, *(format_value((s.get("by_type") or {}).get(t, {}).get(k)) for k in TYPE_KEYS)]
+        for t in types
+        for name, s in summaries.items()
+    ]
+
+
 def latency_table(summaries: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     """Rows ``[system, stage, p50 ms, p95 ms]``."""
     rows = []
@@ -195,6 +209,9 @@ def render_markdown(run: EvalRun) -> str:
         + (", ".join(f"`{k}={v}`" for k, v in changed.items()) if changed else "none")
     )
     parts += ["", "## Metrics", "", md_table(["metric", *summaries], metrics_table(summaries)), ""]
+    per_type = type_table(summaries)
+    if per_type:
+        parts += ["## Per question type", "", md_table(["type", "system", *TYPE_KEYS], per_type), ""]
     lat = latency_table(summaries)
     if lat:
         parts += ["## Latency (ms)", "", md_table(["system", "stage", "p50", "p95"], lat), ""]

@@ -164,6 +164,30 @@ def _gap(text: str, a: int, b: int) -> bool:
     return bool(text[a:b].strip())
 
 
+def best_sentences(
+    question: str,
+    passages: Sequence[Passage],
+    embed: Embed,
+    *,
+    n: int = 1,
+    prefer: Callable[[str], bool] | None = None,
+) -> list[tuple[int, str, float]]:
+    """The ``n`` whole sentences of ``passages`` that answer ``question`` best, as
+    ``(passage index, sentence, score)``, best first, near-duplicates left out; with ``prefer``,
+    only sentences it accepts when any is accepted."""
+    cands, scores = _scored(question, passages, embed, whole=True)
+    order = [int(i) for i in np.argsort(scores)[::-1]] if cands else []
+    if prefer is not None and any(prefer(cands[i].text) for i in order):
+        order = [i for i in order if prefer(cands[i].text)]
+    picked: list[int] = []
+    for i in order:
+        if len(picked) >= n:
+            break
+        if not any(_same_fact(cands[i].text, cands[j].text) for j in picked):
+            picked.append(i)
+    return [(cands[i].passage, cands[i].text.rstrip(), float(scores[i])) for i in picked]
+
+
 def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) -> str:
     """An answer from the passages' own sentences, each followed by its source marker ``[n]``.
 

@@ -34,6 +34,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from rag._extractive import excerpts, extractive_answer
 from rag._query import content_words
 from rag.claims.speakers import asked_speaker
+from rag.conflicts import conflict_note, find_conflicts
 from rag.errors import LLMUnavailableError
 from rag.question import Query
 from rag.records import Answer, Passage
@@ -49,6 +50,7 @@ __all__ = [
     "Evidence",
     "History",
     "LLMUnavailableWithSources",
+    "abstention_text",
     "build_messages",
     "condense_fallback",
     "load_prompt",
@@ -387,7 +389,8 @@ class AnswerEngine:
             answer.corrections = verified.corrections
             yield from self._abstain(answer, found, timings, t0, delta=False)
             return
-        answer.text = verified.text
+        answer.conflicts = find_conflicts(verified.citations, standalone)
+        answer.text = "\n\n".join([verified.text, *(conflict_note(c) for c in answer.conflicts)])
         answer.citations = verified.citations
         answer.unsupported = verified.unsupported
         answer.corrections = verified.corrections

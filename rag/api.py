@@ -21,7 +21,9 @@ from typing_extensions import Unpack
 
 from rag.answering import AnswerEngine, History
 from rag.claims import ClaimCheck, ClaimChecker
+from rag.decompose import Plan, plan_question
 from rag.errors import ConfigError, InputError
+from rag.multi import MultiAnswerer
 from rag.question import Query
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, NewsRetriever, Retrieval
@@ -237,7 +239,19 @@ class NewsRAG:
         query = self.query(question, **filters)
         name = self.resolve_backend(backend)
         model = self.chat_model(name)
+        plan = self.plan(query)
+        if plan is not None:
+            yield from MultiAnswerer(self.engine).stream(query, plan, model=model, backend=name)
+            return
         yield from self.engine.stream(query, model=model, backend=name)
+
+    def plan(self, query: Query) -> Plan | None:
+        """How a question that needs several articles is split (:func:`~rag.decompose.plan_question`);
+        None for a plain question, a follow-up (it is answered as one) or with
+        ``retrieval.decompose`` off."""
+        if not self.settings.retrieval.decompose or query.history:
+            return None
+        return plan_question(query.question)
 
     def ask(
         self,

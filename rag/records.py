@@ -196,6 +196,60 @@ class SearchScope:
         }
 
 
+@dataclass(frozen=True)
+class ReportedValue:
+    """One value a cited passage gives for a fact: ``text`` as written (``"at least 45"``), the
+    number it reads as, and the citation ``[n]`` it was read from, with the article's source and date."""
+
+    text: str
+    value: float
+    n: int
+    source: str
+    published: date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The value as JSON."""
+        return {
+            "text": self.text,
+            "value": self.value,
+            "n": self.n,
+            "source": self.source,
+            "published": self.published.isoformat() if self.published else None,
+        }
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Cited passages that give different values for the same ``fact`` (e.g. ``"killed"``):
+    ``kind`` is ``update`` (a later report revises an earlier one) or ``disagreement`` (outlets
+    differ at the same time); ``values`` oldest first."""
+
+    fact: str
+    kind: str
+    values: tuple[ReportedValue, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The conflict as JSON."""
+        return {"fact": self.fact, "kind": self.kind, "values": [v.to_dict() for v in self.values]}
+
+
+@dataclass(frozen=True)
+class SubAnswer:
+    """One sub-question of a multi-article question: what was searched, the articles it found
+    (their numbers ``[n]`` among the answer's sources) and the sentences taken from them."""
+
+    question: str
+    found: tuple[int, ...]  # source numbers, best first
+    sentences: tuple[str, ...] = ()
+
+    def to_dict(self, sources: list[Passage] | None = None) -> dict[str, Any]:
+        """The sub-question as JSON; with ``sources``, each found number with its article."""
+        found: list[Any] = list(self.found)
+        if sources is not None:
+            found = [sources[n - 1].to_dict(n) for n in self.found if 0 < n <= len(sources)]
+        return {"question": self.question, "found": found, "sentences": list(self.sentences)}
+
+
 @dataclass
 class Answer:
     """What ``ask`` returns."""
@@ -213,6 +267,11 @@ class Answer:
         default_factory=list
     )  # sentences the claim checker removed or rewrote
     scope: SearchScope = field(default_factory=SearchScope)  # what the search was limited to
+    # A question that needs several articles: its kind (comparison, change, order, aggregate),
+    # the sub-questions searched and what each found; "" and [] for a plain question.
+    kind: str = ""
+    trace: list[SubAnswer] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)  # cited passages that disagree
 
     def to_dict(self, *, passages: bool = False) -> dict[str, Any]:
         """The answer as JSON, the one shape that ``newsrag ask --json``, the chat's API and eval
@@ -227,4 +286,7 @@ class Answer:
             "unsupported": self.unsupported,
             "corrections": [c.to_dict() for c in self.corrections],
             "scope": self.scope.to_dict(),
+            "kind": self.kind,
+            "trace": [t.to_dict(self.passages) for t in self.trace],
+            "conflicts": [c.to_dict() for c in self.conflicts],
         }

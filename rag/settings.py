@@ -49,6 +49,9 @@ class RetrievalSettings(BaseModel):
     recency_half_life_days: float = 30.0
     reranker_path: Path | None = None
     keyword_sync_seconds: float = 5.0
+    # Questions that need several articles (comparisons, changes over time, order, "which states")
+    # are split into sub-questions, one search each (rag/decompose.py, docs/multi.md).
+    decompose: bool = True
 
 
 class LLMSettings(BaseModel):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag import Answer, ConfigError, EmptyStoreError, LLMUnavailableError, NewsragError, Query
-from ui import render
+from ui import render, trace
 from ui.render import Turn
 from ui.uploads import display_input, parse_links, stage_uploads
 
@@ -74,7 +74,8 @@ def messages(turns: Sequence[Turn], pending: tuple[str, str] | None = None) -> l
     msgs: list[dict[str, str]] = []
     for i, t in enumerate(turns):
         msgs.append({"role": "user", "content": render.question_markdown(t.question)})
-        msgs.append({"role": "assistant", "content": render.turn_markdown(t, i)})
+        extras = "" if t.error else trace.turn_extras(t.answer, i)
+        msgs.append({"role": "assistant", "content": render.turn_markdown(t, i) + extras})
     if pending is not None:
         msgs.append({"role": "user", "content": render.question_markdown(pending[0])})
         msgs.append({"role": "assistant", "content": render.pending_markdown(pending[1])})

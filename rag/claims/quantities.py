@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from rag.text import MONTH_NAMES, MONTHS
 
-__all__ = ["DateMention", "dates", "dates_agree", "numbers", "same_number"]
+__all__ = ["DateMention", "dates", "dates_agree", "number_spans", "numbers", "same_number"]
 
 _WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -49,6 +49,7 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:st|nd|rd|th)?"
     r"(?:\s*-?\s*(?P<scale>thousand|million|billion|trillion)\b|(?P<short>mn|bn|tn|[kmb])\b)?"
     rf"|\b(?P<word>{'|'.join(sorted(_WORDS, key=len, reverse=True))})\b"
+    r"(?:-(?P<ones>one|two|three|four|five|six|seven|eight|nine)\b)?"  # "twenty-four"
     r"(?:[\s-]+(?P<wscale>thousand|million|billion|trillion)\b)?",
     re.I,
 )
@@ -166,9 +167,19 @@ def dates_agree(
 
 def numbers(text: str) -> list[float]:
     """The quantities in ``text`` (dates and clock times left out), in order, scaled."""
+    return [value for value, _, _ in number_spans(text)]
+
+
+def number_spans(text: str) -> list[tuple[float, int, int]]:
+    """The quantities in ``text`` as :func:`numbers` reads them, each with its ``(start, end)`` offsets.
+
+    Example:
+        >>> number_spans("At least 14 people died; later 109.")
+        [(14.0, 9, 11), (109.0, 31, 34)]
+    """
     skip = [(d.start, d.end) for d in dates(text) if d.kind in ("day", "year", "month")]
     skip += [(m.start(), m.end()) for m in _CLOCK.finditer(text)]
-    out: list[float] = []
+    out: list[tuple[float, int, int]] = []
     for m in _NUMBER.finditer(text):
         if any(a <= m.start() < b for a, b in skip):
             continue
@@ -176,9 +187,9 @@ def numbers(text: str) -> list[float]:
             value = float(m.group("num").replace(",", ""))
             scale = (m.group("scale") or m.group("short") or "").lower()
         else:
-            value = float(_WORDS[m.group("word").lower()])
+            value = float(_WORDS[m.group("word").lower()] + _WORDS.get((m.group("ones") or "").lower(), 0))
             scale = (m.group("wscale") or "").lower()
-        out.append(value * _SCALE.get(scale, 1.0))
+        out.append((value * _SCALE.get(scale, 1.0), m.start(), m.end()))
     return out
 
 
