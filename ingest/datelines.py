@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
-from rag import MONTH_NAMES, MONTHS
+from rag import MONTH_NAMES, MONTHS, NAME_WORD
 
 __all__ = ["Dateline", "parse_date", "parse_dateline"]
 
@@ -21,7 +21,7 @@ _MONTH = rf"(?i:{MONTH_NAMES})\.?"
 # "21 November 2023" or "November 21, 2023" (a year is required: no guessing)
 _DMY = rf"(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\s+(?P<y1>\d{{4}})"
 _MDY = rf"(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}})"
-_PLACE = r"(?P<place>[A-Z][\w'’.\-]*(?:,? [A-Z][\w'’.\-]*){0,4}?)"
+_PLACE = rf"(?P<place>{NAME_WORD}(?:,? {NAME_WORD}){{0,4}}?)"
 _DASH = r"[-–—]"
 _AGENCY = r"(?P<agency>[A-Z][A-Za-z&]{1,11}(?: (?:Business|Politics|Sport|Sports|Style|Travel|Health|Wire))?)"
 # Agencies that open a story with "(AGENCY)" and no dash; others need a date or a dash to count.

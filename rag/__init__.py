@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         StoreError,
     )
     from rag.llm import local_llm_available
+    from rag.news_retriever import NewsRetriever
     from rag.question import Query, Reading
     from rag.records import (
         Answer,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
         SubAnswer,
         chunk_id,
     )
-    from rag.retrieval import ArticleHit, HybridRetriever, NewsRetriever, Retrieval
+    from rag.retrieval import ArticleHit, HybridRetriever, Retrieval
     from rag.settings import Settings
     from rag.store import Filters, NewsStore, StoreStats
     from rag.stories import Event, StoryArticle, StoryFinder, Timeline
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
         MARKER,
         MONTH_NAMES,
         MONTHS,
+        NAME_WORD,
         canonical_url,
         marker_numbers,
         parse_url,
@@ -115,7 +117,7 @@ _WHERE = {
     "SubAnswer": "rag.records",
     "ArticleHit": "rag.retrieval",
     "HybridRetriever": "rag.retrieval",
-    "NewsRetriever": "rag.retrieval",
+    "NewsRetriever": "rag.news_retriever",
     "Retrieval": "rag.retrieval",
     "Settings": "rag.settings",
     "Filters": "rag.store",
@@ -129,6 +131,7 @@ _WHERE = {
     "MARKER": "rag.text",
     "MONTH_NAMES": "rag.text",
     "MONTHS": "rag.text",
+    "NAME_WORD": "rag.text",
     "canonical_url": "rag.text",
     "marker_numbers": "rag.text",
     "parse_url": "rag.text",
@@ -147,6 +150,7 @@ __all__ = [
     "MAX_TOKENS",
     "MONTHS",
     "MONTH_NAMES",
+    "NAME_WORD",
     "Answer",
     "AnswerEngine",
     "Article",

@@ -18,6 +18,9 @@ An optional cross-encoder (a local sentence-transformers ``CrossEncoder`` path) 
 articles' passages. Passages are then returned article by article, at most ``max_per_article``
 each, in reading order, with the article's lede (first chunk) among them.
 
+The fusion itself is :func:`rag._fusion.fuse_articles`; :class:`~rag.news_retriever.NewsRetriever`
+wraps this retriever for LangChain.
+
 Example:
     >>> retriever = HybridRetriever(store, k=5)  # doctest: +SKIP
     >>> asked = Query("What did Stoltenberg say?", as_of=date(2023, 11, 22))
@@ -34,16 +37,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from typing import TYPE_CHECKING
 
 from rag._dates import TimeScope
-from rag._fusion import recency_weight, rrf
+from rag._fusion import ArticleHit, fuse_articles, recency_weight
 from rag.errors import EmptyStoreError, ModelError
+from rag.news_retriever import NewsRetriever, passage_document
 from rag.question import Query, Reading, read
 from rag.records import Passage, SearchScope, article_of, chunk_id
 from rag.store import Filters, NewsStore
@@ -56,15 +55,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["ArticleHit", "HybridRetriever", "NewsRetriever", "Retrieval", "passage_document"]
-
-
-@dataclass(frozen=True)
-class ArticleHit:
-    """One retrieved article: its fused score and its best passages (best first)."""
-
-    article_id: str
-    score: float
-    passages: tuple[Passage, ...]
 
 
 @dataclass(frozen=True)
@@ -440,47 +430,14 @@ class HybridRetriever:
         article_ids: list[str],
         passages: dict[str, Passage],
     ) -> list[ArticleHit]:
-        """Article scores from chunk ranks: in each ranking, an article scores its best chunk's
-        ``w / (rrf_k + rank)`` plus half its second-best chunk's (a one-chunk article counts its
-        chunk twice: all of it matched). An article *about* the topic beats one that mentions it
-        once (a news digest), and a long article gains nothing from its length. The ranking of
-        whole articles adds ``article_weight / (rrf_k + rank)``: it sees words spread over the
-        article that no one chunk holds together."""
-        rankings = [(dense_ids, self.dense_weight), (keyword_ids, self.keyword_weight)]
-        chunk_scores = rrf(rankings, self.rrf_k)
-        infos = self.store.articles()
-        article_scores: dict[str, float] = {}
-        for ids, weight in rankings:
-            per_article: dict[str, list[float]] = {}
-            for rank, cid in enumerate(ids, start=1):
-                per_article.setdefault(passages[cid].article_id, []).append(weight / (self.rrf_k + rank))
-            for aid, contributions in per_article.items():
-                info = infos.get(aid)
-                second = contributions[1] if len(contributions) > 1 else 0.0
-                if info is not None and info.n_chunks == 1:
-                    second = contributions[0]
-                article_scores[aid] = article_scores.get(aid, 0.0) + contributions[0] + 0.5 * second
-        for rank, aid in enumerate(article_ids, start=1):
-            article_scores[aid] = article_scores.get(aid, 0.0) + self.article_weight / (self.rrf_k + rank)
-        dense_rank = {c: i for i, c in enumerate(dense_ids, start=1)}
-        keyword_rank = {c: i for i, c in enumerate(keyword_ids, start=1)}
-        by_article: dict[str, list[Passage]] = {}
-        for cid in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
-            p = passages[cid]
-            by_article.setdefault(p.article_id, []).append(
-                replace(
-                    p,
-                    score=chunk_scores[cid],
-                    dense_rank=dense_rank.get(cid),
-                    keyword_rank=keyword_rank.get(cid),
-                )
-            )
-        for aid in article_ids:
-            if aid not in by_article:
-                by_article[aid] = [replace(passages[chunk_id(aid, 0)], score=0.0)]
-        hits = [ArticleHit(aid, article_scores[aid], tuple(ps)) for aid, ps in by_article.items()]
-        hits.sort(key=lambda h: -h.score)
-        return hits
+        """Articles ranked by :func:`~rag._fusion.fuse_articles` with this retriever's weights."""
+        return fuse_articles(
+            ((dense_ids, self.dense_weight), (keyword_ids, self.keyword_weight)),
+            (article_ids, self.article_weight),
+            passages,
+            self.store.articles(),
+            self.rrf_k,
+        )
 
     def _rerank(self, question: str, articles: list[ArticleHit]) -> list[ArticleHit]:
         """Re-score the best articles by a cross-encoder over their best passage."""
@@ -494,52 +451,3 @@ class HybridRetriever:
         # Keep the reranked head above the tail, whatever the scale of the cross-encoder's scores.
         reranked = [replace(h, score=top + 1.0 + len(ranked) - i) for i, (h, _) in enumerate(ranked)]
         return reranked + tail
-
-
-def passage_document(passage: Passage) -> Document:
-    """A passage as a LangChain ``Document`` (metadata: ids, title, date, source, url, ranks)."""
-    return Document(
-        id=passage.chunk_id,
-        page_content=passage.text,
-        metadata={
-            "chunk_id": passage.chunk_id,
-            "article_id": passage.article_id,
-            "title": passage.title,
-            "published": passage.published.isoformat() if passage.published else "",
-            "source": passage.source,
-            "url": passage.url,
-            "start": passage.start,
-            "end": passage.end,
-            "score": passage.score,
-            "dense_rank": passage.dense_rank,
-            "keyword_rank": passage.keyword_rank,
-        },
-    )
-
-
-class NewsRetriever(BaseRetriever):
-    """The hybrid retriever as a LangChain ``BaseRetriever``, for composing into other chains.
-
-    Example:
-        >>> retriever = NewsRetriever(retriever=HybridRetriever(store), k=4)  # doctest: +SKIP
-        >>> docs = retriever.invoke("Which show was renewed this week?")  # doctest: +SKIP
-        >>> docs[0].metadata["title"]  # doctest: +SKIP
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    retriever: Any  # a HybridRetriever (Any: pydantic need not validate it)
-    k: int | None = None
-    as_of: date | None = None
-    since: date | None = None
-    until: date | None = None
-    sources: tuple[str, ...] = ()
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        found = self.retriever.search(
-            Query(query, as_of=self.as_of, since=self.since, until=self.until, sources=self.sources),
-            k=self.k,
-        )
-        return [passage_document(p) for p in found.passages]

@@ -145,6 +145,9 @@ MONTHS = {
 }
 MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))  # a regex alternation, longest name first
 
+# A capitalised word as names and places are written ("O'Brien", "U.S.", "Jean-Luc"): a regex.
+NAME_WORD = r"[A-Z][\w'’.\-]*"
+
 # Query parameters that track a reader rather than name a page.
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid")
 

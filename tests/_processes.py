@@ -25,6 +25,17 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, **DEFAULTS, "PYTHONPATH": str(REPO), **extra}
 
 
+def newsrag_argv(*args: str) -> list[str]:
+    """The ``newsrag`` console script as a child's argv: ``cli`` from the child's path (this
+    checkout, or an installed copy)."""
+    return [sys.executable, "-c", "from cli import main; main()", *args]
+
+
+def run_newsrag(*args: str, env: Mapping[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``newsrag args`` run to its end (at most 10 minutes), its output captured as text."""
+    return subprocess.run(newsrag_argv(*args), cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
 def python_child(code: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
     """``python -c code args`` in its own session; its stdout a text pipe, its stderr dropped."""
     return subprocess.Popen(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._processes import run_newsrag
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -71,39 +73,9 @@ def test_the_installed_command_ingests_the_bundled_samples(wheel: Path, tmp_path
     # Outside the checkout, with only the installed copy of newsrag on the path (its dependencies
     # come from this environment).
     env = {**os.environ, "PYTHONPATH": str(site), "NEWSRAG_HOME": str(tmp_path / "home")}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from cli import main; main()",
-            "ingest",
-            "--samples",
-            "--json",
-            "--no-progress",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = run_newsrag("ingest", "--samples", "--json", "--no-progress", env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["added"] == 4 and not report["failed"]
-    ask = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from cli import main; main()",
-            "ask",
-            "Who visited Skopje?",
-            "--backend",
-            "extractive",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    ask = run_newsrag("ask", "Who visited Skopje?", "--backend", "extractive", env=env, cwd=tmp_path)
     assert ask.returncode == 0 and "Stoltenberg" in ask.stdout, ask.stderr

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from eval._rows import answer_sentences
 from eval.containment import strip_citations
-from rag import FUNCTION_WORDS, MONTHS, canonical_url, marker_numbers, sentences, stem, strip_markers, url_key
+from rag import (
+    FUNCTION_WORDS,
+    MONTHS,
+    NAME_WORD,
+    canonical_url,
+    marker_numbers,
+    sentences,
+    stem,
+    strip_markers,
+    url_key,
+)
 from rag.records import Passage
 from rag.verify import Verifier
 
@@ -122,6 +134,13 @@ def test_loose_key_of_a_bare_host_or_a_malformed_url() -> None:
 def test_month_names_and_abbreviations() -> None:
     assert (MONTHS["january"], MONTHS["sept"], MONTHS["may"], MONTHS["dec"]) == (1, 9, 5, 12)
     assert len(MONTHS) == 24
+
+
+def test_a_name_word_is_one_capitalised_word_as_names_are_written() -> None:
+    for word in ("Skopje", "O'Brien", "O’Neill", "U.S.", "Jean-Luc", "NATO"):
+        assert re.fullmatch(NAME_WORD, word), word
+    for text in ("skopje", "New York", "'Brien", "-Luc"):
+        assert not re.fullmatch(NAME_WORD, text), text
 
 
 def test_one_stemmer_joins_the_forms_a_check_must_match() -> None:

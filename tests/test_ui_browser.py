@@ -9,8 +9,6 @@ to ``test-artifacts/ui/``.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +23,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from rag.api import NewsRAG
 from rag.settings import LLMSettings, Settings, UISettings
 from rag.store import NewsStore
-from tests._processes import free_port, running
+from tests._processes import free_port, newsrag_argv, run_newsrag, running
 from tests.answering_data import SAMPLES, STOLTENBERG_Q, build_store
 from ui import create_app, launch
 
@@ -52,11 +50,6 @@ festival closed with a night-time parade of illuminated boats.
 ANSWER_TIMEOUT_MS = 180_000  # 2 shared cores: the first answer loads the embedding model
 
 
-def _newsrag(*args: str) -> list[str]:
-    """The ``newsrag`` console script, run from this checkout (installed or not)."""
-    return [sys.executable, "-c", "from cli import main; main()", *args]
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -79,18 +72,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[
         "NEWSRAG_LLM__BACKEND": "extractive",
         "PYTHONPATH": str(REPO),
     }
-    done = subprocess.run(
-        _newsrag("ingest", str(SAMPLES), "--no-progress"),
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_newsrag("ingest", str(SAMPLES), "--no-progress", env=env, cwd=REPO)
     assert done.returncode == 0, done.stderr
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    argv = _newsrag("chat", "--port", str(port))
+    argv = newsrag_argv("chat", "--port", str(port))
     with running(argv, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
         yield url
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.text import sentence_spans
+from rag.text import NAME_WORD, sentence_spans
 
 __all__ = [
     "Cue",
@@ -61,9 +61,9 @@ _GENERIC = frozenset(
     national federal administration council board
     """.split()  # noqa: SIM905
 )
-_NAME = re.compile(r"[A-Z][\w'’.-]*\w|[A-Z]")
+_NAME = re.compile(rf"{NAME_WORD}\w|[A-Z]")
 _WORD = re.compile(r"[\w'’-]+")
-_NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
+_NAME_RUN = re.compile(rf"{NAME_WORD}(?:\s+{NAME_WORD})*")
 
 
 @dataclass(frozen=True)
