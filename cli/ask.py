@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli._filters import SinceOpt, SourceOpt, UntilOpt
 from cli._options import AsOfOpt, BackendOpt, JsonOpt, Where, parse_date, reported_errors, where_flags
 
 if TYPE_CHECKING:
@@ -55,11 +56,9 @@ def _print_answer(answer: Answer) -> None:
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, e.g. 'What did Stoltenberg say?'.")],
     as_of: AsOfOpt = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only articles published on/after.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Only articles published on/before.")] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only this source, e.g. cnn.com (repeatable).")
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
     backend: BackendOpt = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Local model: default, fast or a .gguf path.")

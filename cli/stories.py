@@ -14,18 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli._filters import SinceOpt, SourceOpt, UntilOpt
 from cli._options import BackendOpt, JsonOpt, Where, fail, parse_date, reported_errors, where_flags
 
 if TYPE_CHECKING:
     from rag import Timeline
 
 StoryArg = Annotated[str, typer.Argument(help='The story, as you would name it: "Hurricane Ian".')]
-SinceOpt = Annotated[
-    str | None, typer.Option("--since", help="Only articles published on/after (YYYY-MM-DD).")
-]
-SourceOpt = Annotated[
-    list[str] | None, typer.Option("--source", help="Only this outlet, e.g. cnn.com (repeatable).")
-]
 
 
 def _print_timeline(timeline: Timeline) -> None:
@@ -54,9 +49,7 @@ def _print_timeline(timeline: Timeline) -> None:
 def timeline_command(
     story: StoryArg,
     since: SinceOpt = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Only articles published on/before (YYYY-MM-DD).")
-    ] = None,
+    until: UntilOpt = None,
     source: SourceOpt = None,
     as_json: JsonOpt = False,
     *,
