@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests._processes import free_port, running
+from tests._processes import free_port, newsrag_argv, running
 from tests.multi_data import CHANGE_Q, ian_store
-from tests.test_ui_browser import ANSWER_TIMEOUT_MS, REPO, _ask, _newsrag, chromium
+from tests.test_ui_browser import ANSWER_TIMEOUT_MS, REPO, _ask, chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.data]
 
@@ -32,7 +32,7 @@ def ian_server(
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
     env |= {"NEWSRAG_HOME": str(home), "NEWSRAG_LLM__BACKEND": "extractive", "PYTHONPATH": str(REPO)}
     url = f"http://127.0.0.1:{port}/"
-    chat = _newsrag("chat", "--port", str(port))
+    chat = newsrag_argv("chat", "--port", str(port))
     with running(chat, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
         yield url
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests._processes import free_port, running
-from tests.test_ui_browser import _newsrag, chromium  # noqa: F401  (chromium: the browser fixture)
+from tests._processes import free_port, newsrag_argv, run_newsrag, running
+from tests.test_ui_browser import chromium  # noqa: F401  (chromium: the browser fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -70,15 +69,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[
         "NEWSRAG_LLM__BACKEND": "extractive",
         "PYTHONPATH": str(REPO),
     }
-    done = subprocess.run(
-        _newsrag("ingest", str(corpus), "--no-progress"), env=env, cwd=REPO, capture_output=True,
-        text=True, timeout=600,
-    )  # fmt: skip
+    done = run_newsrag("ingest", str(corpus), "--no-progress", env=env, cwd=REPO)
     assert done.returncode == 0, done.stderr
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with running(
-        _newsrag("chat", "--port", str(port)), ready=url, log=home / "chat.log", what="newsrag chat",
+        newsrag_argv("chat", "--port", str(port)), ready=url, log=home / "chat.log", what="newsrag chat",
         timeout=240, env=env, cwd=REPO,
     ):  # fmt: skip
         yield url
