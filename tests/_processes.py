@@ -129,3 +129,19 @@ def running(
         yield proc
     finally:
         stop(proc)
+
+
+@contextmanager
+def chat_server(home: Path, *, ingest: Path | None = None) -> Iterator[str]:
+    """``newsrag chat`` (extractive, no other ``NEWSRAG_`` settings) over ``home``, after ingesting
+    ``ingest`` there when given; yields the page's URL and stops the server after."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
+    env |= {"NEWSRAG_HOME": str(home), "NEWSRAG_LLM__BACKEND": "extractive", "PYTHONPATH": str(REPO)}
+    if ingest is not None:
+        done = run_newsrag("ingest", str(ingest), "--no-progress", env=env, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    argv = newsrag_argv("chat", "--port", str(port))
+    with running(argv, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
+        yield url

@@ -23,7 +23,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from rag.api import NewsRAG
 from rag.settings import LLMSettings, Settings, UISettings
 from rag.store import NewsStore
-from tests._processes import free_port, newsrag_argv, run_newsrag, running
+from tests._processes import chat_server, free_port
 from tests.answering_data import SAMPLES, STOLTENBERG_Q, build_store
 from ui import create_app, launch
 
@@ -66,18 +66,7 @@ def chromium() -> Iterator[Any]:
 def server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[str]:
     """``newsrag chat`` (extractive backend) over a fresh home holding the sample articles."""
     home = tmp_path_factory.mktemp("browser-home")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")},
-        "NEWSRAG_HOME": str(home),
-        "NEWSRAG_LLM__BACKEND": "extractive",
-        "PYTHONPATH": str(REPO),
-    }
-    done = run_newsrag("ingest", str(SAMPLES), "--no-progress", env=env, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    argv = newsrag_argv("chat", "--port", str(port))
-    with running(argv, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
+    with chat_server(home, ingest=SAMPLES) as url:
         yield url
 
 

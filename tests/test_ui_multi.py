@@ -5,14 +5,13 @@ sub-questions and what each found. The picture goes to docs/img/multi.png."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests._processes import free_port, newsrag_argv, running
+from tests._processes import chat_server
 from tests.multi_data import CHANGE_Q, ian_store
 from tests.test_ui_browser import ANSWER_TIMEOUT_MS, REPO, _ask, chromium
 
@@ -28,12 +27,7 @@ def ian_server(
     """``newsrag chat`` (extractive) over a home holding the Ian articles, ingested here."""
     home = tmp_path_factory.mktemp("multi-home")
     ian_store(data_dir, home, embeddings).close()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
-    env |= {"NEWSRAG_HOME": str(home), "NEWSRAG_LLM__BACKEND": "extractive", "PYTHONPATH": str(REPO)}
-    url = f"http://127.0.0.1:{port}/"
-    chat = newsrag_argv("chat", "--port", str(port))
-    with running(chat, ready=url, log=home / "chat.log", what="newsrag chat", timeout=240, env=env, cwd=REPO):
+    with chat_server(home) as url:
         yield url
 
 

@@ -9,7 +9,6 @@ page is saved to ``docs/img/timeline.png`` (the screenshot in docs/stories.md).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests._processes import free_port, newsrag_argv, run_newsrag, running
+from tests._processes import chat_server
 from tests.test_ui_browser import chromium  # noqa: F401  (chromium: the browser fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -63,20 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[
             for i, (day, src, title, text) in enumerate(ARTICLES)
         )
     )  # fmt: skip
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")},
-        "NEWSRAG_HOME": str(home),
-        "NEWSRAG_LLM__BACKEND": "extractive",
-        "PYTHONPATH": str(REPO),
-    }
-    done = run_newsrag("ingest", str(corpus), "--no-progress", env=env, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with running(
-        newsrag_argv("chat", "--port", str(port)), ready=url, log=home / "chat.log", what="newsrag chat",
-        timeout=240, env=env, cwd=REPO,
-    ):  # fmt: skip
+    with chat_server(home, ingest=corpus) as url:
         yield url
 
 
