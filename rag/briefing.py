@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 _SCAN_SENTENCES = 6  # sentences of each article's opening searched for what is new
 _MIN_NEW = 2.0  # the least weight of new content words for a sentence to count as a change
+_CORE_SHARE = 3  # a story's own words are used by at least 1/3 of its articles
 _REQUEST = re.compile(
     r"^\s*(?:please\s+)?(?:brief|catch)\s+me\s+(?:up\s+)?on\s+(?P<topic>.+?)"
     r"(?:\s+(?P<since>(?:since|after)\s+.+?))?\s*[?.!]*\s*$",
@@ -170,9 +171,27 @@ def _sentences(articles: Sequence[StoryArticle]) -> list[tuple[str, str]]:
     return out
 
 
-def _change(event: Event, previous: Event, name: set[str]) -> tuple[str, str]:
+def _story_words(articles: Sequence[StoryArticle]) -> dict[str, set[str]]:
+    """Each content stem of the story's titles and openings with the ids of the articles using it."""
+    used: dict[str, set[str]] = {}
+    for a in articles:
+        for s in content_stems_weighted(f"{a.title} {a.opening}"):
+            used.setdefault(s, set()).add(a.article_id)
+    return used
+
+
+def _on_story(words: dict[str, float], article_id: str, used: dict[str, set[str]], n: int) -> bool:
+    """Whether a sentence speaks of the story: at least two of its stems are each used by a third or
+    more of the story's ``n`` articles besides its own (a digest's other items are not)."""
+    least = max(1, n // _CORE_SHARE)
+    return sum(len(used.get(s, set()) - {article_id}) >= least for s in words) >= 2
+
+
+def _change(
+    event: Event, previous: Event, name: set[str], used: dict[str, set[str]], n: int
+) -> tuple[str, str]:
     """The sentence of ``event`` with the most weight of content words ``previous`` lacks, among
-    those that name the story (``name``: its stems) when any does."""
+    those that speak of the story (:func:`_on_story`); those that name it (``name``: its stems) first."""
     known: set[str] = set()
     for a in previous.articles:
         known |= set(content_stems_weighted(f"{a.title} {a.opening}"))
@@ -180,6 +199,8 @@ def _change(event: Event, previous: Event, name: set[str]) -> tuple[str, str]:
     for sentence, aid in _sentences(event.articles):
         words = content_stems_weighted(sentence)
         if not 6 <= len(sentence.split()) <= 60:
+            continue
+        if not _on_story(words, aid, used, n):
             continue
         new = sum(w for s, w in words.items() if s not in known)
         score = (bool(name & set(words)), new)
@@ -218,11 +239,12 @@ def build_briefing(
     numbers = {a.article_id: i for i, a in enumerate(timeline.articles, start=1)}
     recent = [i for i, u in enumerate(units) if not since or (u.end or u.date or date.max) >= since]
     recent.sort(key=lambda i: (units[i].end or units[i].date or date.min, i), reverse=True)
+    used, n = _story_words(timeline.articles), len(timeline.articles)
     bullets: list[Bullet] = []
     for i in recent[:max_bullets]:
         event = units[i]
         previous = units[i - 1] if i > 0 else None
-        changed, source = _change(event, previous, name) if previous else ("", "")
+        changed, source = _change(event, previous, name, used, n) if previous else ("", "")
         bullets.append(
             Bullet(
                 date=event.date,

@@ -102,6 +102,23 @@ def test_briefing_is_newest_first_with_what_changed() -> None:
     assert brief.text.splitlines()[0].startswith("- **2022-10-04**")
 
 
+def test_a_digests_other_items_are_not_what_changed_in_the_story() -> None:
+    """A morning digest names the storm in its title, but its opening is about other news: none of
+    those sentences is the storm's "what changed"; a story article's new figure still is."""
+    digest = _article(
+        "z", "2022-10-05",
+        "Markets in Asia opened lower after a volatile week for technology shares. Voters in the "
+        "capital queued for hours to cast ballots in the runoff election on Tuesday.",
+        title="Five things to know: the storm, markets, a runoff",
+    )  # fmt: skip
+    arts = [*_timeline().articles, digest]
+    events = [Event(a.published, a.published, a.opening, a.article_id, (a,)) for a in arts]
+    brief = build_briefing(Timeline(query="the storm", events=events, articles=arts), min_bullets=1)
+    newest, story = brief.bullets[0], brief.bullets[1]
+    assert newest.numbers == (4,) and newest.changed == ""
+    assert "100" in story.changed
+
+
 def test_briefing_since_keeps_later_developments_and_compares_with_the_one_before() -> None:
     brief = build_briefing(_timeline(), since=date(2022, 10, 1), min_bullets=1)
     assert [b.date for b in brief.bullets] == [date(2022, 10, 4), date(2022, 10, 2)]
