@@ -34,15 +34,21 @@ def _print_timeline(timeline: Timeline) -> None:
             when += f" to {e.end.isoformat()}"
         marks = "".join(f"[{numbers[a]}]" for a in e.article_ids)
         typer.echo(f"{when}  {e.summary} {marks}  ({', '.join(e.sources)})")
-    typer.echo("\nArticles:")
-    for n, a in enumerate(timeline.articles, start=1):
-        when = a.published.isoformat() if a.published else "undated"
-        typer.echo(f"[{n}] {a.title or '(untitled)'} ({a.source}, {when})")
+    _print_articles("Articles", timeline, with_url=False)
     total = timeline.timings.get("total")
     if total is not None:
         typer.echo(
             f"\n({len(timeline.articles)} articles, {len(timeline.events)} events, {total:.2f} s)", err=True
         )
+
+
+def _print_articles(heading: str, timeline: Timeline, *, with_url: bool) -> None:
+    """The story's numbered articles, as its citations number them."""
+    typer.echo(f"\n{heading}:")
+    for n, a in enumerate(timeline.articles, start=1):
+        when = a.published.isoformat() if a.published else "undated"
+        url = f" {a.url}" if with_url else ""
+        typer.echo(f"[{n}] {a.title or '(untitled)'} ({a.source}, {when}){url}")
 
 
 @where_flags()
@@ -89,10 +95,7 @@ def brief_command(
         return
     typer.echo(briefing.text)
     if briefing.bullets:
-        typer.echo("\nSources:")
-        for n, a in enumerate(briefing.timeline.articles, start=1):
-            when = a.published.isoformat() if a.published else "undated"
-            typer.echo(f"[{n}] {a.title or '(untitled)'} ({a.source}, {when}) {a.url}")
+        _print_articles("Sources", briefing.timeline, with_url=True)
 
 
 @where_flags()
