@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.documents import Document
@@ -216,21 +217,37 @@ def test_pool_filtering_matches_filtered_search(town: NewsStore) -> None:
         assert [c for c in pooled.similarity] == [p.chunk_id for p, _ in exact]
 
 
+def _index(path: Path, rows: list[tuple[str, int, str, str, str]], **options: Any) -> KeywordIndex:
+    index = KeywordIndex(path, **options)
+    index.replace({row[0].split("#")[0]: ("h", [row]) for row in rows})
+    return index
+
+
 def test_keyword_search_leaves_out_terms_most_chunks_hold(tmp_path: Path) -> None:
-    index = KeywordIndex(tmp_path / "kw.sqlite3", common_fraction=0.5, common_floor=0)
     rows = [(chunk_id(f"a{i}", 0), 1, "s", "Council", f"The council met on day {i}.") for i in range(9)]
+    rows += [(chunk_id(f"b{i}", 0), 1, "s", "Ferry", f"The ferry sailed on day {i}.") for i in range(10)]
     rows.append((chunk_id("rare", 0), 1, "s", "Zxq", "Zxq spoke."))
-    index.replace({cid.split("#")[0]: ("h", [row]) for row in rows for cid in [row[0]]})
-    assert [cid for cid, _ in index.search(["council", "zxq"], 20)] == ["rare#0"]  # council: 9 of 10
+    index = _index(tmp_path / "kw.sqlite3", rows, common_fraction=0.3, common_floor=0)
+    assert [cid for cid, _ in index.search(["council", "zxq"], 20)] == ["rare#0"]  # council: 9 of 20
     assert len(index.search(["council"], 20)) == 9  # every term common: all are kept
     assert len(index.search(["council", "nowhere"], 20)) == 9  # nor is a word found nowhere left alone
-    assert (
-        len(KeywordIndex(tmp_path / "kw.sqlite3", common_fraction=0.5).search(["council", "zxq"], 20)) == 10
-    )
-    index.delete([f"a{i}" for i in range(6)])  # council now in 3 of 4 chunks: still common
-    assert [cid for cid, _ in index.search(["council", "zxq"], 20)] == ["rare#0"]
-    index.delete(["a6", "a7"])  # 1 of 2: no longer above half
-    assert {cid for cid, _ in index.search(["council", "zxq"], 20)} == {"rare#0", "a8#0"}
+    small = KeywordIndex(tmp_path / "kw.sqlite3", common_fraction=0.3)  # under the floor: none left out
+    assert len(small.search(["council", "zxq"], 20)) == 10
+    small.close()
+    index.delete([f"a{i}" for i in range(6)])  # council now in 3 of 14 chunks: no longer common
+    assert {cid for cid, _ in index.search(["council", "zxq"], 20)} == {"rare#0", "a6#0", "a7#0", "a8#0"}
+    index.close()
+
+
+def test_a_hit_on_words_nearly_every_chunk_holds_is_no_evidence(tmp_path: Path) -> None:
+    """In a small store no term is left out as common, but one that most chunks hold scores next to
+    nothing beside a real match: a chunk matching only such words then takes no keyword rank (it
+    would tie the real matches in the fusion)."""
+    rows = [(chunk_id(f"n{i}", 0), 1, "s", "NATO", f"Russia was discussed, point {i}.") for i in range(4)]
+    rows.append((chunk_id("pm", 0), 1, "s", "NATO", "Russia's influence exists, the prime minister said."))
+    index = _index(tmp_path / "kw.sqlite3", rows)
+    assert [cid for cid, _ in index.search(["russia", "influence"], 10)] == ["pm#0"]
+    assert len(index.search(["russia"], 10)) == 5  # alone, it is all there is to rank by
     index.close()
 
 

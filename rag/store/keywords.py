@@ -16,6 +16,11 @@ from rag.store.filters import Filters, day_date, day_number
 __all__ = ["KeywordIndex"]
 
 _IN_BATCH = 500  # ids per SQL ``IN (...)`` (SQLite allows 999 parameters in older builds)
+# FTS5 gives a term found in at least half the rows an IDF of 1e-6, so a hit on such terms alone
+# scores about a millionth of a real match: it says nothing of the question, yet in a small store
+# (where no term is left out as common) it would take a rank in the fusion beside real matches.
+# Hits under this share of the best hit's score are dropped.
+_NO_EVIDENCE = 1e-3
 
 
 class KeywordIndex:
@@ -180,7 +185,8 @@ class KeywordIndex:
                 args.extend(filters.article_ids)
         sql += " ORDER BY s LIMIT ?"
         args.append(k)
-        return [(cid, -float(score)) for cid, score in self._fetch(sql, args)]
+        hits = [(cid, -float(score)) for cid, score in self._fetch(sql, args)]
+        return [(cid, score) for cid, score in hits if score >= _NO_EVIDENCE * hits[0][1]]
 
     def title_days(self, terms: Sequence[str], since: date, until: date) -> dict[date, int]:
         """How many articles published each day from ``since`` to ``until`` have all of ``terms``
