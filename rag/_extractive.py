@@ -199,11 +199,18 @@ def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) 
     order = [int(i) for i in np.argsort(scores)[::-1]]
     best = order[0]
     picked = [best]
-    if asked_speaker(question):
-        # "What did X say": the story's lede when it is X's, then X's other points, best first.
+    speaker = asked_speaker(question)
+    if speaker:
+        # "What did X say": the story's lede when the passage says it is X's (an unattributed lede
+        # may open a quotation of someone else), then X's other points, best first.
         article = passages[cands[best].passage].article_id
         lede = next(
-            (i for i, c in enumerate(cands) if c.lede and passages[c.passage].article_id == article), None
+            (
+                i
+                for i, c in enumerate(cands)
+                if c.lede and passages[c.passage].article_id == article and _said_by(speaker, c, passages)
+            ),
+            None,
         )
         picked = [best] if lede is None or lede == best else [lede, best]
         for i in order[1:]:
@@ -224,6 +231,13 @@ def extractive_answer(question: str, passages: Sequence[Passage], embed: Embed) 
         if lede is not None:
             picked.insert(0, lede)
     return " ".join(with_markers(cands[i].text.rstrip(), [cands[i].passage + 1]) for i in picked)
+
+
+def _said_by(speaker: str, sentence: _Sentence, passages: Sequence[Passage]) -> bool:
+    """Whether the passage attributes ``sentence`` to ``speaker``."""
+    text = passages[sentence.passage].text
+    said = speaker_of(text, sentence.start, sentence.end)
+    return said is not None and same_speaker(speaker, said, text)
 
 
 def _same_fact(a: str, b: str) -> bool:

@@ -185,3 +185,18 @@ def test_embedding_cache_returns_the_same_vectors(embeddings) -> None:  # type: 
     cache(["e f"])  # evicts the oldest
     cache(["a b"])
     assert calls[-1] == ["a b"]
+
+
+def test_what_x_said_leaves_out_a_lede_no_one_is_said_to_have_said(embeddings) -> None:  # type: ignore[no-untyped-def]
+    """The lede opens a "What did X say" answer only when the passage gives it to X: a lede of the
+    reporter's own, in a paragraph of its own, would open the answer as if X had said it."""
+    text = (
+        "Outside meddling in the Balkans is a danger the region cannot ignore.\n"
+        "Stoltenberg said the alliance would defend every ally in the Balkans against any threat. "
+        "The two men met in Skopje."
+    )
+    visit = _passage("visit:0", text, "Stoltenberg in Skopje")
+    answer = extractive_answer(
+        "What did Stoltenberg say about threats to the Balkans?", [visit], embeddings.embed_array
+    )
+    assert answer.startswith("Stoltenberg said the alliance would defend every ally")
