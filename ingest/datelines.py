@@ -17,45 +17,6 @@ from rag import MONTH_NAMES, MONTHS, NAME_WORD
 
 __all__ = ["Dateline", "parse_date", "parse_dateline"]
 
-_MONTH = rf"(?i:{MONTH_NAMES})\.?"
-# "21 November 2023" or "November 21, 2023" (a year is required: no guessing)
-_DMY = rf"(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\s+(?P<y1>\d{{4}})"
-_MDY = rf"(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}})"
-_PLACE = rf"(?P<place>{NAME_WORD}(?:,? {NAME_WORD}){{0,4}}?)"
-_DASH = r"[-–—]"
-_AGENCY = r"(?P<agency>[A-Z][A-Za-z&]{1,11}(?: (?:Business|Politics|Sport|Sports|Style|Travel|Health|Wire))?)"
-# Agencies that open a story with "(AGENCY)" and no dash; others need a date or a dash to count.
-_KNOWN = frozenset(
-    [
-        "CNN",
-        "AP",
-        "AFP",
-        "Reuters",
-        "MIA",
-        "BBC",
-        "UPI",
-        "dpa",
-        "DPA",
-        "ANSA",
-        "EFE",
-        "Xinhua",
-        "TASS",
-        "IANS",
-        "PTI",
-        "ANI",
-        "Bloomberg",
-        "KUNA",
-        "WAM",
-    ]
-)
-# Place, date (AGENCY) -     e.g. "Skopje, 21 November 2023 (MIA) - "
-# Place (AGENCY)             e.g. "Colombo, Sri Lanka (CNN) ", "(CNN) ", "New York (CNN Business) "
-_PAREN = re.compile(rf"^(?:{_PLACE}\s*,?\s*)?(?:(?:{_DMY}|{_MDY})\s*)?\({_AGENCY}\)\s*(?P<dash>{_DASH}+\s*)?")
-# Place AGENCY —              e.g. "New York CNN —", "CNN —", "London CNN Business —"
-_BARE = re.compile(rf"^(?:{_PLACE}\s+)?(?P<agency>[A-Z]{{2,6}}(?: [A-Z][a-z]+)?)\s*[–—]+\s*")
-# Place, date -               e.g. "Skopje, 21 November 2023 - "
-_DATED = re.compile(rf"^(?:{_PLACE}\s*,\s*)?(?:{_DMY}|{_MDY})\s*{_DASH}+\s*")
-
 
 @dataclass(frozen=True)
 class Dateline:
@@ -65,6 +26,26 @@ class Dateline:
     published: date | None
     source: str
     end: int
+
+
+_MONTH = rf"(?i:{MONTH_NAMES})\.?"
+# "21 November 2023" or "November 21, 2023" (a year is required: no guessing)
+_DMY = rf"(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\s+(?P<y1>\d{{4}})"
+_MDY = rf"(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}})"
+_PLACE = rf"(?P<place>{NAME_WORD}(?:,? {NAME_WORD}){{0,4}}?)"
+_DASH = r"[-–—]"
+_AGENCY = r"(?P<agency>[A-Z][A-Za-z&]{1,11}(?: (?:Business|Politics|Sport|Sports|Style|Travel|Health|Wire))?)"
+# Agencies that open a story with "(AGENCY)" and no dash; others need a date or a dash to count.
+_KNOWN = frozenset(
+    "CNN AP AFP Reuters MIA BBC UPI dpa DPA ANSA EFE Xinhua TASS IANS PTI ANI Bloomberg KUNA WAM".split()  # noqa: SIM905
+)
+# Place, date (AGENCY) -     e.g. "Skopje, 21 November 2023 (MIA) - "
+# Place (AGENCY)             e.g. "Colombo, Sri Lanka (CNN) ", "(CNN) ", "New York (CNN Business) "
+_PAREN = re.compile(rf"^(?:{_PLACE}\s*,?\s*)?(?:(?:{_DMY}|{_MDY})\s*)?\({_AGENCY}\)\s*(?P<dash>{_DASH}+\s*)?")
+# Place AGENCY —              e.g. "New York CNN —", "CNN —", "London CNN Business —"
+_BARE = re.compile(rf"^(?:{_PLACE}\s+)?(?P<agency>[A-Z]{{2,6}}(?: [A-Z][a-z]+)?)\s*[–—]+\s*")
+# Place, date -               e.g. "Skopje, 21 November 2023 - "
+_DATED = re.compile(rf"^(?:{_PLACE}\s*,\s*)?(?:{_DMY}|{_MDY})\s*{_DASH}+\s*")
 
 
 def _date_from(m: re.Match[str]) -> date | None:

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+
+from rag import Article
 
 __all__ = ["RawArticle"]
 
 
 @dataclass(frozen=True)
-class RawArticle:
-    """What a loader read: the body as found plus whatever metadata the input carried.
-
-    ``origin`` is where it came from (a resolved file path, ``path:line`` or a URL).
+class RawArticle(Article):
+    """What a loader read: an :class:`~rag.Article` whose body is as found (page furniture, a
+    dateline, a repeated lede and all) and whose metadata is what the input carried, with
+    ``origin`` set (a resolved file path, ``path:line`` or a URL). :func:`ingest.make_article`
+    cleans it into the article that is stored; ``place`` and ``indexing`` stay empty until then.
     """
-
-    id: str
-    title: str
-    text: str
-    origin: str
-    published: date | None = None
-    source: str = ""
-    url: str = ""
-    authors: tuple[str, ...] = ()

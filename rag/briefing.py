@@ -33,7 +33,7 @@ from langchain_core.messages import HumanMessage
 from rag._dates import named_dates
 from rag.answering import load_prompt
 from rag.errors import LLMUnavailableError
-from rag.records import Answer, Citation
+from rag.records import Answer, Citation, iso_date
 from rag.stories import Event, StoryArticle, Timeline, name_stems, summarize
 from rag.text import sentence_spans
 from rag.verify import content_stems_weighted
@@ -130,15 +130,15 @@ class Briefing:
         """``{"query", "since", "text", "bullets": [...], "articles": [...]}``."""
         return {
             "query": self.query,
-            "since": self.since.isoformat() if self.since else None,
+            "since": iso_date(self.since),
             "backend": self.backend,
             "text": self.text,
             "bullets": [
                 {
-                    "date": b.date.isoformat() if b.date else None,
+                    "date": iso_date(b.date),
                     "summary": b.summary,
                     "changed": b.changed,
-                    "previous": b.previous.isoformat() if b.previous else None,
+                    "previous": iso_date(b.previous),
                     "citations": list(b.numbers),
                     "changed_citations": list(b.changed_numbers),
                 }

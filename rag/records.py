@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -57,6 +57,11 @@ class Article:
         if self.indexing:
             parts.append(self.indexing)
         return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def iso_date(day: date | None) -> str | None:
+    """``day`` as JSON writes it: ``YYYY-MM-DD``, or None for no date."""
+    return day.isoformat() if day else None
 
 
 def chunk_id(article_id: str, position: int) -> str:
@@ -125,7 +130,7 @@ class Passage:
         out |= {
             "article_id": self.article_id,
             "title": self.title,
-            "published": self.published.isoformat() if self.published else None,
+            "published": iso_date(self.published),
             "source": self.source,
             "url": self.url,
         }
@@ -188,8 +193,8 @@ class SearchScope:
     def to_dict(self) -> dict[str, Any]:
         """``{"since", "until", "sources", "from", "widened"}``, dates as ``YYYY-MM-DD``."""
         return {
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
+            "since": iso_date(self.since),
+            "until": iso_date(self.until),
             "sources": list(self.sources),
             "from": list(self.phrases),
             "widened": self.widened,
@@ -208,14 +213,8 @@ class ReportedValue:
     published: date | None
 
     def to_dict(self) -> dict[str, Any]:
-        """The value as JSON."""
-        return {
-            "text": self.text,
-            "value": self.value,
-            "n": self.n,
-            "source": self.source,
-            "published": self.published.isoformat() if self.published else None,
-        }
+        """The value as JSON (its fields, the date as ``YYYY-MM-DD``)."""
+        return asdict(self) | {"published": iso_date(self.published)}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import numpy as np
 
 from rag._query import content_words
 from rag.question import Query
-from rag.records import Passage, chunk_id
+from rag.records import Passage, chunk_id, iso_date
 from rag.retrieval import ArticleHit, HybridRetriever
 from rag.store import NewsStore
 from rag.text import sentence_spans, stem
@@ -103,7 +103,7 @@ class StoryArticle:
         return out | {
             "article_id": self.article_id,
             "title": self.title,
-            "published": self.published.isoformat() if self.published else None,
+            "published": iso_date(self.published),
             "source": self.source,
             "url": self.url,
             "relevance": round(self.relevance, 3),
@@ -153,13 +153,13 @@ class Timeline:
         numbers = {a.article_id: i for i, a in enumerate(self.articles, start=1)}
         return {
             "query": self.query,
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
+            "since": iso_date(self.since),
+            "until": iso_date(self.until),
             "sources": list(self.sources),
             "events": [
                 {
-                    "date": e.date.isoformat() if e.date else None,
-                    "end": e.end.isoformat() if e.end else None,
+                    "date": iso_date(e.date),
+                    "end": iso_date(e.end),
                     "summary": e.summary,
                     "summary_article": e.summary_article,
                     "sources": e.sources,
