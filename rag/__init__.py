@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rag.answering import AnswerEngine, History, LLMUnavailableWithSources
+    from rag.answering import AnswerEngine, History, LLMUnavailableWithPassages
     from rag.api import NewsRAG
     from rag.briefing import Briefing, Bullet, read_brief_request
     from rag.claims import ClaimCheck, ClaimChecker, ClaimEvidence
@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "AnswerEngine": "rag.answering",
     "History": "rag.answering",
-    "LLMUnavailableWithSources": "rag.answering",
+    "LLMUnavailableWithPassages": "rag.answering",
     "NewsRAG": "rag.api",
     "Briefing": "rag.briefing",
     "Bullet": "rag.briefing",
@@ -173,7 +173,7 @@ __all__ = [
     "HybridRetriever",
     "InputError",
     "LLMUnavailableError",
-    "LLMUnavailableWithSources",
+    "LLMUnavailableWithPassages",
     "MiniLMEmbeddings",
     "ModelError",
     "NewsRAG",

@@ -49,7 +49,7 @@ __all__ = [
     "AnswerEngine",
     "Evidence",
     "History",
-    "LLMUnavailableWithSources",
+    "LLMUnavailableWithPassages",
     "abstention_text",
     "build_messages",
     "condense_fallback",
@@ -65,7 +65,7 @@ NOT_IN_SOURCES = "NOT IN SOURCES"
 History = Sequence[tuple[str, str] | dict[str, Any] | BaseMessage]
 
 
-class LLMUnavailableWithSources(LLMUnavailableError):
+class LLMUnavailableWithPassages(LLMUnavailableError):
     """The LLM could not be reached; the passages retrieved for the question are attached.
 
     Attributes:
@@ -329,7 +329,7 @@ class AnswerEngine:
 
         Raises:
             EmptyStoreError: nothing has been ingested.
-            LLMUnavailableWithSources: the LLM server could not be reached (sources attached).
+            LLMUnavailableWithPassages: the LLM server could not be reached (sources attached).
             ModelError: the model failed.
         """
         query = Query(query) if isinstance(query, str) else query
@@ -376,7 +376,7 @@ class AnswerEngine:
                     parts.append(delta)
                     yield delta
             except LLMUnavailableError as exc:
-                raise LLMUnavailableWithSources(str(exc), passages, standalone) from exc
+                raise LLMUnavailableWithPassages(str(exc), passages, standalone) from exc
             text = "".join(parts)
         timings["generate"] = time.perf_counter() - t2
 

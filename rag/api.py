@@ -234,7 +234,7 @@ class NewsRAG:
 
         Raises:
             EmptyStoreError: nothing has been ingested (the message has the ingest command).
-            LLMUnavailableWithSources: the LLM server is unreachable; ``.passages`` holds the
+            LLMUnavailableWithPassages: the LLM server is unreachable; ``.passages`` holds the
                 retrieved passages.
             ModelError: the model's packages are missing or it failed.
         """
@@ -315,12 +315,7 @@ class NewsRAG:
         return RunnableLambda(run, name="NewsRAG")
 
     def check(
-        self,
-        claim: str,
-        article_id: str | None = None,
-        as_of: date | None = None,
-        *,
-        k: int | None = None,
+        self, claim: str, article_id: str | None = None, *, as_of: date | None = None, k: int | None = None
     ) -> ClaimCheck:
         """Whether the archive backs ``claim``: ``supported``, ``contradicted`` (with the kind:
         speaker, negation, number, date, entity) or ``not_found``, with the deciding spans.

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from langchain_core.language_models import BaseChatModel
 
 from rag._extractive import best_sentences, excerpts
-from rag.answering import AnswerEngine, LLMUnavailableWithSources, abstention_text, build_messages
+from rag.answering import AnswerEngine, LLMUnavailableWithPassages, abstention_text, build_messages
 from rag.claims.quantities import dates
 from rag.conflicts import (
     Figure,
@@ -233,7 +233,7 @@ class MultiAnswerer:
                 if chunk.text:
                     yield chunk.text
         except LLMUnavailableError as exc:
-            raise LLMUnavailableWithSources(str(exc), sources, plan.question) from exc
+            raise LLMUnavailableWithPassages(str(exc), sources, plan.question) from exc
 
     def _fallback(self, draft: str, sources: list[Passage], declined: Verified) -> Verified:
         fallback = self.engine.verifier.verify(draft, sources)

@@ -126,7 +126,7 @@ def _answer(api: NewsRAG, req: _ChatRequest, backend: str) -> Answer:
         raise _Refusal(400, str(exc)) from exc
     except NewsragError as exc:
         found = list(getattr(exc, "passages", None) or [])
-        extra = {"sources": [p.to_dict(n) for n, p in enumerate(found, start=1)]} if found else {}
+        extra = {"passages": [p.to_dict(n) for n, p in enumerate(found, start=1)]} if found else {}
         raise _Refusal(503, str(exc), "server_error", **extra) from exc
 
 

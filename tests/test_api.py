@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import rag
 from cli import app
-from rag.answering import LLMUnavailableWithSources
+from rag.answering import LLMUnavailableWithPassages
 from rag.api import NewsRAG
 from rag.errors import ConfigError, EmptyStoreError, ModelError
 from rag.records import Answer
@@ -151,7 +151,7 @@ def test_openai_backend_through_a_real_http_server(news: NewsStore) -> None:
 def test_unreachable_llm_server_keeps_the_retrieved_sources(news: NewsStore) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     api = NewsRAG(Settings(home=news.home, llm={"base_url": url, "timeout_seconds": 5}), store=news)
-    with pytest.raises(LLMUnavailableWithSources, match=r"127\.0\.0\.1") as info:
+    with pytest.raises(LLMUnavailableWithPassages, match=r"127\.0\.0\.1") as info:
         api.ask(STOLTENBERG_Q, backend="openai")
     assert info.value.passages and info.value.passages[0].source == "MIA"
 
@@ -202,7 +202,7 @@ def test_cli_ask_unreachable_server_prints_sources_and_exits_1(news: NewsStore) 
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     code, out, err = _cli(news, STOLTENBERG_Q, "--backend", "openai", "--base-url", url)
     assert code == 1
-    assert out.startswith("The retrieved sources (no answer was generated):") and "[1] " in out
+    assert out.startswith("The retrieved passages (no answer was generated):") and "[1] " in out
     assert "cannot reach the LLM server" in err and "--backend extractive" in err
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from ingest import IngestOptions, RawArticle, ingest, iter_input, make_article
 from ingest.loaders import LoadOptions
-from rag.answering import LLMUnavailableWithSources
+from rag.answering import LLMUnavailableWithPassages
 from rag.api import NewsRAG
 from rag.embeddings import MiniLMEmbeddings
 from rag.errors import LLMUnavailableError, StoreError
@@ -334,7 +334,7 @@ def _slow_llm() -> Iterator[str]:
         yield f"{url}/v1"
 
 
-def test_llm_server_unreachable_or_slow_gives_sources(filled_store: NewsStore, tmp_path: Path) -> None:
+def test_llm_server_unreachable_or_slow_gives_passages(filled_store: NewsStore, tmp_path: Path) -> None:
     from ui.handlers import ChatHandlers
 
     dead = f"http://127.0.0.1:{free_port()}/v1"
@@ -347,14 +347,14 @@ def test_llm_server_unreachable_or_slow_gives_sources(filled_store: NewsStore, t
             )
             rag = NewsRAG(settings, store=filled_store)
             t0 = time.perf_counter()
-            with pytest.raises(LLMUnavailableWithSources) as info:
+            with pytest.raises(LLMUnavailableWithPassages) as info:
                 rag.ask(QUESTION)
             assert time.perf_counter() - t0 < 15, "bounded by the timeout and one retry"
             assert what in str(info.value) and base_url in str(info.value)
             assert "nato.txt" in info.value.passages[0].article_id, "retrieval results come with it"
-            # The page's API gives the same: the error and the retrieved sources.
+            # The page's API gives the same: the error and the retrieved passages.
             out = ChatHandlers(rag, settings).ask(QUESTION)
-            assert base_url in out["error"] and out["sources"][0]["title"].startswith("NATO chief")
+            assert base_url in out["error"] and out["passages"][0]["title"].startswith("NATO chief")
             # Retrieval-only answers are still there.
             answer = rag.ask(QUESTION, backend="extractive")
             assert isinstance(answer, Answer) and not answer.abstained and "Stoltenberg" in answer.text

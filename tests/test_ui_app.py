@@ -164,7 +164,7 @@ def test_unreachable_llm_names_the_url_and_still_offers_the_sources(samples: New
     assert "no answer was written" in panel and SAMPLE_TITLE in panel
     out = h.ask(STOLTENBERG_Q)
     assert url in out["error"]
-    assert any(s["article_id"] == SAMPLE_ID for s in out["sources"])
+    assert any(s["article_id"] == SAMPLE_ID for s in out["passages"])
 
 
 # ---- the side panel ----------------------------------------------------------------------------------

@@ -185,7 +185,7 @@ class ChatHandlers:
         except ConfigError as exc:
             turn = Turn(q, Answer(question=q, text=""), error=str(exc))
         except LLMUnavailableError as exc:
-            # LLMUnavailableWithSources carries what retrieval found: offer it, not only the error.
+            # LLMUnavailableWithPassages carries what retrieval found: offer it, not only the error.
             found = list(getattr(exc, "passages", None) or [])
             turn = Turn(
                 q,
@@ -361,6 +361,6 @@ class ChatHandlers:
             out: dict[str, Any] = {"error": str(exc)}
             found = list(getattr(exc, "passages", None) or [])
             if found:
-                out["sources"] = [p.to_dict(n, text=True) for n, p in enumerate(found, start=1)]
+                out["passages"] = [p.to_dict(n, text=True) for n, p in enumerate(found, start=1)]
             return out
         return answer_dict(answer)
