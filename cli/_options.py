@@ -77,17 +77,24 @@ _WHERE_FLAGS: dict[str, Any] = {"home": HomeOpt, "collection": CollectionOpt, "c
 def where_flags(*names: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command the flags of :class:`Where` (``names``, default all three) in place of its
     keyword-only parameter ``where: Where``: typer sees the flags, the command gets one ``Where``."""
-    chosen = names or tuple(_WHERE_FLAGS)
+    return flag_group("where", {n: _WHERE_FLAGS[n] for n in names or _WHERE_FLAGS}, Where)
+
+
+def flag_group(
+    param: str, flags: dict[str, Any], make: Callable[..., Any]
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command ``flags`` (parameter name -> typer annotation, each defaulting to None) in
+    place of its keyword-only parameter ``param``, which receives ``make(**flag values)``."""
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         sig = inspect.signature(command, eval_str=True)
-        params = [p for p in sig.parameters.values() if p.name != "where"]
+        params = [p for p in sig.parameters.values() if p.name != param]
         kind = inspect.Parameter.KEYWORD_ONLY
-        params += [inspect.Parameter(n, kind, default=None, annotation=_WHERE_FLAGS[n]) for n in chosen]
+        params += [inspect.Parameter(n, kind, default=None, annotation=a) for n, a in flags.items()]
 
         def with_flags(**kwargs: Any) -> None:
-            where = Where(**{n: kwargs.pop(n) for n in chosen})
-            command(**kwargs, where=where)
+            group = make(**{n: kwargs.pop(n) for n in flags})
+            command(**kwargs, **{param: group})
 
         with_flags.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         with_flags.__annotations__ = {p.name: p.annotation for p in params}

@@ -1,7 +1,7 @@
 """CLI command ``ask`` (registered on the ``newsrag`` app by :func:`register`).
 
 Exit codes: 0 answered or abstained; 1 the store, the model or the LLM server failed (when the
-server is unreachable the retrieved sources are still printed); 2 usage errors.
+server is unreachable the retrieved passages are still printed); 2 usage errors.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli._filters import SinceOpt, SourceOpt, UntilOpt
+from cli._filters import Window, window_flags
 from cli._options import AsOfOpt, BackendOpt, JsonOpt, Where, parse_date, reported_errors, where_flags
 
 if TYPE_CHECKING:
@@ -53,12 +53,10 @@ def _print_answer(answer: Answer) -> None:
 
 
 @where_flags()
+@window_flags()
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, e.g. 'What did Stoltenberg say?'.")],
     as_of: AsOfOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    source: SourceOpt = None,
     backend: BackendOpt = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Local model: default, fast or a .gguf path.")
@@ -75,10 +73,11 @@ def ask_command(
     ] = False,
     as_json: JsonOpt = False,
     *,
+    window: Window,
     where: Where,
 ) -> None:
     """Ask a question; the answer cites the ingested articles, or says they don't answer it."""
-    from rag import Answer, LLMUnavailableWithSources, NewsRAG
+    from rag import Answer, LLMUnavailableWithPassages, NewsRAG
 
     extra = {"llm.model": model, "llm.base_url": base_url, "retrieval.k": k}
     settings = where.settings(**extra)
@@ -88,9 +87,9 @@ def ask_command(
             for event in rag.stream(
                 question,
                 as_of=parse_date(as_of, "--as-of"),
-                since=parse_date(since, "--since"),
-                until=parse_date(until, "--until"),
-                sources=source,
+                since=window.since,
+                until=window.until,
+                sources=window.sources,
                 backend=backend,
             ):
                 if isinstance(event, Answer):
@@ -98,7 +97,7 @@ def ask_command(
                 elif stream:
                     sys.stderr.write(event)
                     sys.stderr.flush()
-        except LLMUnavailableWithSources as exc:
+        except LLMUnavailableWithPassages as exc:
             _fail_with_sources(exc, as_json)
     if stream:
         sys.stderr.write("\n")
@@ -111,13 +110,13 @@ def ask_command(
 
 def _fail_with_sources(exc: Any, as_json: bool) -> None:
     """The LLM is unreachable: say so, and still show what retrieval found."""
-    sources = [p.to_dict(n) for n, p in enumerate(exc.passages, start=1)]
     if as_json:
-        typer.echo(json.dumps({"error": str(exc), "sources": sources}, ensure_ascii=False))
+        passages = [p.to_dict(n) for n, p in enumerate(exc.passages, start=1)]
+        typer.echo(json.dumps({"error": str(exc), "passages": passages}, ensure_ascii=False))
     else:
-        typer.echo("The retrieved sources (no answer was generated):")
-        for s, p in zip(sources, exc.passages, strict=True):
-            typer.echo(f"[{s['n']}] {s['title'] or '(untitled)'}" + (f" ({_meta(p)})" if _meta(p) else ""))
+        typer.echo("The retrieved passages (no answer was generated):")
+        for n, p in enumerate(exc.passages, start=1):
+            typer.echo(f"[{n}] {p.title or '(untitled)'}" + (f" ({_meta(p)})" if _meta(p) else ""))
     typer.echo(f"error: {exc}", err=True)
     typer.echo("hint: start the server, or answer without an LLM: --backend extractive", err=True)
     raise typer.Exit(1) from exc

@@ -62,7 +62,9 @@ def eval_claims_command(
     ],
     corpus: Annotated[
         list[Path],
-        typer.Option("--corpus", help="A corpus file or folder holding the set's articles (repeatable)."),
+        typer.Option(
+            "--corpus", exists=True, help="A corpus file or folder holding the set's articles (repeatable)."
+        ),
     ],
     as_json: JsonOpt = False,
     *,
@@ -71,19 +73,17 @@ def eval_claims_command(
     """Score the claim checker on a labelled claim set: accuracy per kind (each claim checked
     against its own article; each corpus is ingested into its own eval collection first)."""
     from eval.claims import load_claims, score_claims, summarize_claims
-    from eval.harness import corpus_collection, ingest_corpus
-    from rag import NewsRAG, NewsragError, Settings
+    from eval.corpus import corpus_rag
+    from rag import NewsragError
 
     try:
         items = load_claims(claims)
     except NewsragError as exc:
         raise fail(str(exc), 2) from exc
-    base = where.settings()
+    settings = where.settings()
     todo, results = list(items), []
     for path in corpus:
-        settings: Settings = base.with_overrides({"collection": corpus_collection(path, base)})
-        with closing(NewsRAG(settings)) as rag, reported_errors(as_json):
-            ingest_corpus(path, rag.store, settings)
+        with reported_errors(as_json), corpus_rag(path, settings) as rag:
             known = rag.store.articles()
             aliases = {a for info in known.values() for a in info.aliases}
             mine = [c for c in todo if c.article_id in known or c.article_id in aliases]

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli._filters import SinceOpt, SourceOpt, UntilOpt
-from cli._options import BackendOpt, JsonOpt, Where, fail, parse_date, reported_errors, where_flags
+from cli._filters import Window, window_flags
+from cli._options import BackendOpt, JsonOpt, Where, fail, reported_errors, where_flags
 
 if TYPE_CHECKING:
     from rag import Timeline
@@ -33,7 +33,8 @@ def _print_timeline(timeline: Timeline) -> None:
         if e.end and e.end != e.date:
             when += f" to {e.end.isoformat()}"
         marks = "".join(f"[{numbers[a]}]" for a in e.article_ids)
-        typer.echo(f"{when}  {e.summary} {marks}  ({', '.join(e.sources)})")
+        outlets = f"  ({', '.join(e.sources)})" if e.sources else ""
+        typer.echo(f"{when}  {e.summary} {marks}{outlets}")
     _print_articles("Articles", timeline, with_url=False)
     total = timeline.timings.get("total")
     if total is not None:
@@ -48,25 +49,18 @@ def _print_articles(heading: str, timeline: Timeline, *, with_url: bool) -> None
     for n, a in enumerate(timeline.articles, start=1):
         when = a.published.isoformat() if a.published else "undated"
         url = f" {a.url}" if with_url else ""
-        typer.echo(f"[{n}] {a.title or '(untitled)'} ({a.source}, {when}){url}")
+        meta = ", ".join(x for x in (a.source, when) if x)
+        typer.echo(f"[{n}] {a.title or '(untitled)'} ({meta}){url}")
 
 
 @where_flags()
-def timeline_command(
-    story: StoryArg,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    source: SourceOpt = None,
-    as_json: JsonOpt = False,
-    *,
-    where: Where,
-) -> None:
+@window_flags()
+def timeline_command(story: StoryArg, as_json: JsonOpt = False, *, window: Window, where: Where) -> None:
     """A story's articles grouped into events in date order, each summarised in one cited line."""
     from rag import NewsRAG
 
-    first, last = parse_date(since, "--since"), parse_date(until, "--until")
     with closing(NewsRAG(where.settings())) as rag, reported_errors(as_json):
-        timeline = rag.timeline(story, since=first, until=last, sources=source or ())
+        timeline = rag.timeline(story, since=window.since, until=window.until, sources=window.sources)
     if as_json:
         typer.echo(json.dumps(timeline.to_dict(), ensure_ascii=False))
     else:
@@ -74,22 +68,18 @@ def timeline_command(
 
 
 @where_flags()
+@window_flags("since", "source")
 def brief_command(
-    story: StoryArg,
-    since: SinceOpt = None,
-    source: SourceOpt = None,
-    backend: BackendOpt = None,
-    as_json: JsonOpt = False,
-    *,
-    where: Where,
+    story: StoryArg, backend: BackendOpt = None, as_json: JsonOpt = False, *, window: Window, where: Where
 ) -> None:
     """Brief me on a story: 5-8 cited bullets, newest first, each with what changed since the
     report before it (the articles' own sentences, no LLM; --backend local has the model word them)."""
     from rag import NewsRAG
 
-    first = parse_date(since, "--since")
     with closing(NewsRAG(where.settings())) as rag, reported_errors(as_json):
-        briefing = rag.brief(story, since=first, sources=source or (), backend=backend or "extractive")
+        briefing = rag.brief(
+            story, since=window.since, sources=window.sources, backend=backend or "extractive"
+        )
     if as_json:
         typer.echo(json.dumps(briefing.to_dict(), ensure_ascii=False))
         return
@@ -105,7 +95,9 @@ def eval_stories_command(
     ],
     corpus: Annotated[
         Path | None,
-        typer.Option("--corpus", help="The corpus holding the stories' articles (ingested first)."),
+        typer.Option(
+            "--corpus", exists=True, help="The corpus holding the stories' articles (ingested first)."
+        ),
     ] = None,
     as_json: JsonOpt = False,
     *,
@@ -114,20 +106,16 @@ def eval_stories_command(
     """Score story timelines on a hand-made story set: article recall and precision, event
     ordering. With --corpus the corpus is ingested into its own eval collection first (re-runs
     reuse it); without, the collection named by --collection (or the default) is searched."""
-    from eval.harness import corpus_collection, ingest_corpus
+    from eval.corpus import corpus_rag
     from eval.stories import load_stories, score_stories, summarize_stories
-    from rag import NewsRAG, NewsragError
+    from rag import NewsragError
 
     try:
         items = load_stories(stories)
     except NewsragError as exc:
         raise fail(str(exc), 2) from exc
-    settings = where.settings()
-    if corpus is not None and where.collection is None:
-        settings = settings.with_overrides({"collection": corpus_collection(corpus, settings)})
-    with closing(NewsRAG(settings)) as rag, reported_errors(as_json):
-        if corpus is not None:
-            ingest_corpus(corpus, rag.store, settings)
+    own = where.collection is None
+    with reported_errors(as_json), corpus_rag(corpus, where.settings(), own_collection=own) as rag:
         report = summarize_stories(score_stories(items, rag))
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eval._gold import GoldIndex
-from eval._progress import bar as progress_bar
 from eval._progress import progress as progress_ticks
 from eval._rows import (
     RESULTS,
@@ -46,6 +45,7 @@ from eval._rows import (
     write_json,
     write_rows,
 )
+from eval.corpus import ingest_corpus
 from eval.metrics import question_scores
 from eval.options import (
     BASELINES,
@@ -63,7 +63,6 @@ from rag import ConfigError, InputError, ModelError, NewsragError, Settings, Sto
 
 if TYPE_CHECKING:
     from eval.judge import Judge
-    from rag import NewsStore
 
 log = logging.getLogger(__name__)
 
@@ -229,38 +228,6 @@ def _run_pipeline(
     order = {q.id: i for i, q in enumerate(questions)}
     rows.sort(key=lambda r: order.get(r["id"], len(order)))
     return rows, len(have)
-
-
-def ingest_corpus(
-    corpus: Path, store: NewsStore, settings: Settings, progress: bool = False
-) -> dict[str, Any]:
-    """Ingest (or bring up to date) the corpus into ``store``; the ingest report as a dict."""
-    from ingest.pipeline import IngestOptions, ingest
-
-    if not corpus.exists():
-        raise InputError(str(corpus), "no such corpus file or folder")
-    from ingest import count_inputs
-
-    bar = progress_bar("ingest", "articles", progress)
-    total = count_inputs([str(corpus)], settings.ingest.max_file_mb) if bar is not None else None
-    task = bar.add_task("ingest", total=total, extra="") if bar is not None else None
-
-    def tick(p: Any) -> None:
-        if bar is not None:
-            bar.update(task, completed=p.articles, extra=f", {p.chunks} chunks")
-
-    options = IngestOptions.from_settings(settings, prune=True)
-    if bar is None:
-        report = ingest([corpus], store, options=options, progress=tick)
-    else:
-        with bar:
-            report = ingest([corpus], store, options=options, progress=tick)
-    if report.failed:
-        log.warning(
-            "%d input(s) of the corpus failed to ingest, e.g. %s", len(report.failed), report.failed[0]
-        )
-    data: dict[str, Any] = report.to_dict()
-    return data
 
 
 @dataclass(frozen=True)
