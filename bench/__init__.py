@@ -1,1 +1,1 @@
-"""Benchmarks: ``python -m bench`` (``make bench``); see docs/readme/bench.md."""
+"""Benchmarks: ``python -m bench`` (``make bench``); see docs/benchmarks.md."""

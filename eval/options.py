@@ -149,7 +149,7 @@ def settings_for_eval(
         if overrides:
             settings = settings.with_overrides(dict(overrides))
     except KeyError as exc:
-        raise ConfigError(f"{exc.args[0]}: see `newsrag config` or rag/settings.py for the keys") from exc
+        raise ConfigError(f"{exc.args[0]}: the keys are the fields of rag/settings.py") from exc
     except ValidationError as exc:
         raise ConfigError(f"invalid setting: {exc}") from exc
     return settings
