@@ -40,7 +40,7 @@ from rag.question import Query
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever, Retrieval
 from rag.text import sentence_spans, stem
-from rag.verify import Embed, Verified, Verifier, content_stems_weighted
+from rag.verify import Embed, EmbeddingCache, Verified, Verifier, content_stems_weighted
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +298,13 @@ class AnswerEngine:
         enough = coverage >= self.min_coverage and similarity >= self.min_similarity
         return Evidence(coverage, similarity, enough)
 
+    def _remember_question(self, found: Retrieval) -> None:
+        """The retriever embedded the question once: the extractive generator, the excerpts and
+        the verifier take that vector from the cache instead of embedding the question again."""
+        embed = self.verifier.embed
+        if isinstance(embed, EmbeddingCache) and found.reading is not None and found.reading.vector:
+            embed.remember(found.reading.text, found.reading.vector)
+
     def condense(self, question: str, history: History | None, model: BaseChatModel | None) -> str:
         """The follow-up rewritten as a standalone question (unchanged without history)."""
         turns = normalize_history(history)
@@ -340,6 +347,7 @@ class AnswerEngine:
         timings["condense"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         found = self.retriever.search(query.asking(standalone), k=self.k)
+        self._remember_question(found)
         passages = found.passages
         evidence = self.evidence(standalone, found)
         timings["retrieve"] = time.perf_counter() - t1

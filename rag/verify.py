@@ -85,6 +85,15 @@ class EmbeddingCache:
                 self._cache.popitem(last=False)
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
+    def remember(self, text: str, vector: Sequence[float]) -> None:
+        """Keep ``text``'s vector, embedded elsewhere by the same model (the retriever's vector of
+        the question), so that it is not embedded again."""
+        with self._lock:
+            self._cache[text] = np.asarray(vector, dtype=np.float32)
+            self._cache.move_to_end(text)
+            while len(self._cache) > self._maxsize:
+                self._cache.popitem(last=False)
+
 
 def content_stems_weighted(text: str) -> dict[str, float]:
     """Stems of the content words with their weights: numbers and names weigh double."""

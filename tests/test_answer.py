@@ -281,3 +281,25 @@ def test_sources_name_each_article_once_and_keep_passage_numbers(news: NewsStore
     articles = {p.article_id for p in whole}
     assert format_sources(whole).count("<article>") == len(articles)  # one header per article
     assert f"Title: {whole[0].title}" in format_sources(whole)
+
+
+def test_the_question_is_embedded_once_on_its_way_to_an_extractive_answer(
+    filled_store: NewsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retriever's vector of the question is reused by the evidence gate, the extractive
+    generator and the verifier: only passage sentences reach the embedding model after retrieval."""
+    from tests._fault_samples import QUESTION
+
+    rag = NewsRAG(Settings(home=filled_store.home), store=filled_store)
+    asked: list[str] = []
+    model = filled_store.embeddings.embed_array
+
+    def counting(texts: list[str]) -> Any:
+        asked.extend(texts)
+        return model(texts)
+
+    monkeypatch.setattr(filled_store.embeddings, "embed_array", counting)
+    answer = rag.ask(QUESTION, backend="extractive")
+    assert not answer.abstained and answer.citations
+    assert asked.count(QUESTION) == 1, "embedded by the retriever, then taken from the cache"
+    assert len(asked) > 1, "the passages' sentences were embedded"
