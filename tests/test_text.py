@@ -158,3 +158,16 @@ def test_one_stemmer_joins_the_forms_a_check_must_match() -> None:
 def test_function_words_keep_negations_for_the_checks() -> None:
     assert {"the", "of", "was"} <= FUNCTION_WORDS
     assert not {"no", "not", "never", "us"} & FUNCTION_WORDS
+
+
+def test_the_splitter_comparison_counts_where_pysbd_ends_sentences_otherwise() -> None:
+    """bench/sentences.py, which keeps rag.text's splitter over pysbd's (docs/text.md), on made-up
+    texts: one both split alike, one where pysbd ends a sentence after "p.m." before a weekday."""
+    pytest.importorskip("pysbd")
+    from bench.sentences import compare
+
+    alike = "Mr. Lee met Dr. Ruiz in the U.S. capital. They spoke for an hour."
+    pm = "The vote is at 3 p.m. Tuesday in the hall. It will be close."
+    c = compare([alike, pm])
+    assert (c.articles, c.ours_sentences, c.pysbd_sentences) == (2, 4, 5)
+    assert (c.articles_split_differently, c.ends_only_ours, c.ends_only_pysbd) == (1, 0, 1)
