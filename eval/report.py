@@ -20,7 +20,7 @@ from eval._rows import REPORT_HTML, REPORT_MD
 from eval.metrics import SUMMARY_KEYS
 
 if TYPE_CHECKING:
-    from eval.harness import EvalRun
+    from eval.runs import EvalRun
 
 __all__ = [
     "METRIC_KEYS",

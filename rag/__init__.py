@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from rag.answering import AnswerEngine, History, LLMUnavailableWithPassages
     from rag.api import NewsRAG
     from rag.briefing import Briefing, Bullet, read_brief_request
-    from rag.claims import ClaimCheck, ClaimChecker, ClaimEvidence
+    from rag.claim_checker import ClaimChecker
+    from rag.claims import ClaimCheck, ClaimEvidence
     from rag.decompose import Plan, plan_question
     from rag.embeddings import (
         MAX_TOKENS,
@@ -83,7 +84,7 @@ _WHERE = {
     "Bullet": "rag.briefing",
     "read_brief_request": "rag.briefing",
     "ClaimCheck": "rag.claims",
-    "ClaimChecker": "rag.claims",
+    "ClaimChecker": "rag.claim_checker",
     "ClaimEvidence": "rag.claims",
     "count_tokens": "rag.embeddings",
     "default_home": "rag.embeddings",

@@ -21,7 +21,8 @@ from typing_extensions import Unpack
 
 from rag.answering import AnswerEngine, History
 from rag.briefing import Briefing
-from rag.claims import ClaimCheck, ClaimChecker
+from rag.claim_checker import ClaimChecker
+from rag.claims import ClaimCheck
 from rag.decompose import Plan, plan_question
 from rag.errors import ConfigError, InputError
 from rag.multi import MultiAnswerer

@@ -15,7 +15,7 @@ carries the exact supporting span of its passage, verbatim, with its offsets.
 
 Overlap and cosine do not see who says what, nor negation ("there is a threat" and "there is no
 threat" score alike), so each supported sentence is then put to the claim checker
-(:func:`rag.claims.checker.span_problem`) against the spans that support it: a sentence that puts
+(:func:`rag.claims.problems.span_problem`) against the spans that support it: a sentence that puts
 words in the wrong mouth is rewritten with the speaker the passage names; one whose polarity,
 numbers, dates or names disagree with every supporting span loses those citations and, with none
 left, is removed. Each such change is reported in ``corrections``.
@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag._query import content_words
+from rag.claims.problems import span_problem
 from rag.claims.quantities import numbers, same_number
 from rag.records import Citation, Correction, Passage
 from rag.text import MARKER, URL, marker_numbers, sentence_spans, stem, strip_markers, tidy
@@ -315,8 +316,6 @@ def _check_claim(s: _Sentence, sources: Sequence[Passage], threshold: float) -> 
     """Keep the citations whose span agrees with the sentence's claim (or move it to another
     source whose span does); with none, rewrite the sentence with the right speaker when that is
     what it got wrong (judged on the best-supporting span), else drop it."""
-    from rag.claims.checker import span_problem  # the checker scores spans with this module
-
     if not s.kept:
         return None
     others = sorted(

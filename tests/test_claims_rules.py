@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval.claims import load_claims
-from rag.claims import ClaimChecker
+from rag import ClaimChecker
 from rag.claims.quantities import dates, dates_agree, numbers
 from rag.claims.speakers import asked_speaker, claim_speaker, cues, opens_mid_quote, same_speaker, speaker_of
 from rag.errors import InputError
@@ -193,7 +193,7 @@ def test_the_verifier_drops_a_reversed_claim_and_rewrites_a_wrong_speaker() -> N
 
 
 def test_a_neighbouring_clause_does_not_cancel_a_no() -> None:
-    from rag.claims.checker import _negation_problem
+    from rag.claims.problems import _negation_problem
 
     text = "To be clear, no ferries were told to skip the port and there have been no changes to fares."
     assert _negation_problem("The operator said ferries were told to skip the port.", text) is not None
@@ -201,7 +201,7 @@ def test_a_neighbouring_clause_does_not_cancel_a_no() -> None:
 
 
 def test_words_that_say_not_count_as_negations() -> None:
-    from rag.claims.checker import _negation_problem
+    from rag.claims.problems import _negation_problem
 
     text = "In Varna it has been illegal for fishermen to sell from the quay since 1990."
     assert (

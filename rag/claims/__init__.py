@@ -1,7 +1,10 @@
-"""Claims checked for who said it, whether, how many and when (see :mod:`rag.claims.checker`).
+"""The rules a claim is checked by: who said it (:mod:`~rag.claims.speakers`), numbers and dates
+(:mod:`~rag.claims.quantities`), names (:mod:`~rag.claims.entities`), and what a claim gets wrong
+against one span (:mod:`~rag.claims.problems`); the verdict's records (:mod:`~rag.claims.result`).
 
-Loaded on first access: the answer verifier uses :mod:`rag.claims.quantities`, and the checker
-scores spans with the verifier.
+The answer verifier (:mod:`rag.verify`) applies these rules to answer sentences, and the claim
+checker (:mod:`rag.claim_checker`) to claims, scoring spans with the verifier: so the rules import
+neither. Loaded on first access.
 """
 
 from __future__ import annotations
@@ -10,18 +13,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rag.claims.checker import ClaimChecker, split_claims
     from rag.claims.result import KINDS, ClaimCheck, ClaimEvidence
 
 _WHERE = {
-    "ClaimChecker": "rag.claims.checker",
-    "split_claims": "rag.claims.checker",
     "KINDS": "rag.claims.result",
     "ClaimCheck": "rag.claims.result",
     "ClaimEvidence": "rag.claims.result",
 }
 
-__all__ = ["KINDS", "ClaimCheck", "ClaimChecker", "ClaimEvidence", "split_claims"]
+__all__ = ["KINDS", "ClaimCheck", "ClaimEvidence"]
 
 
 def __getattr__(name: str) -> Any:
