@@ -95,6 +95,17 @@ def news(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, embeddings) -
     store.close()
 
 
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A store of the project's own sample articles (``samples/``), the Skopje story among them:
+    for tests that need the story but not the seed article's messiness (no ../shared/data needed)."""
+    from tests.answering_data import SAMPLES, build_store
+
+    store = build_store(tmp_path_factory.getbasetemp(), "samples", [SAMPLES], embeddings)
+    yield store
+    store.close()
+
+
 @pytest.fixture
 def store(tmp_path: Path, embeddings) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A fresh embedded Chroma store in a temp dir."""

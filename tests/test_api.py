@@ -75,29 +75,29 @@ def test_empty_store_says_how_to_ingest(tmp_path: Path) -> None:
     api.close()
 
 
-def test_unknown_backend_and_empty_question_are_config_errors(news: NewsStore) -> None:
-    api = NewsRAG(store=news)
+def test_unknown_backend_and_empty_question_are_config_errors(samples: NewsStore) -> None:
+    api = NewsRAG(store=samples)
     with pytest.raises(ConfigError, match="unknown backend"):
         api.ask(STOLTENBERG_Q, backend="gpt9")
     with pytest.raises(ConfigError, match="empty"):
         api.ask("   ", backend="extractive")
 
 
-def test_auto_means_local_when_installed_else_extractive(news: NewsStore, tmp_path: Path) -> None:
+def test_auto_means_local_when_installed_else_extractive(samples: NewsStore, tmp_path: Path) -> None:
     missing = Settings(home=tmp_path, llm={"model": str(tmp_path / "missing.gguf")})
-    assert NewsRAG(missing, store=news).resolve_backend("auto") == "extractive"
-    assert NewsRAG(store=news, chat_model=fake_llm("x")).resolve_backend("auto") == "local"
+    assert NewsRAG(missing, store=samples).resolve_backend("auto") == "extractive"
+    assert NewsRAG(store=samples, chat_model=fake_llm("x")).resolve_backend("auto") == "local"
     pytest.importorskip("llama_cpp")
     present = tmp_path / "present.gguf"
     present.write_bytes(b"GGUF")  # auto reads no model data: a file being there is enough to choose
     installed = Settings(home=tmp_path, llm={"model": str(present)})
-    assert NewsRAG(installed, store=news).resolve_backend("auto") == "local"
+    assert NewsRAG(installed, store=samples).resolve_backend("auto") == "local"
 
 
-def test_local_backend_without_the_model_names_the_pip_command(news: NewsStore, tmp_path: Path) -> None:
+def test_local_backend_without_the_model_names_the_pip_command(samples: NewsStore, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, llm={"model": str(tmp_path / "missing.gguf")})
     with pytest.raises(ModelError):
-        NewsRAG(settings, store=news).ask(STOLTENBERG_Q, backend="local")
+        NewsRAG(settings, store=samples).ask(STOLTENBERG_Q, backend="local")
     from rag.llm import LOCAL_INSTALL_HINT
 
     assert "pip install" in LOCAL_INSTALL_HINT
@@ -117,8 +117,8 @@ def test_ask_retrieve_stats_and_filters(news: NewsStore) -> None:
     assert stats.articles == 5 and stats.last_published == date(2023, 11, 21)
 
 
-def test_runnable_and_retriever_compose(news: NewsStore) -> None:
-    api = NewsRAG(store=news, settings=Settings(llm={"backend": "extractive"}))
+def test_runnable_and_retriever_compose(samples: NewsStore) -> None:
+    api = NewsRAG(store=samples, settings=Settings(llm={"backend": "extractive"}))
     chain = api.as_runnable()
     assert isinstance(chain, Runnable)
     out = chain.invoke({"question": STOLTENBERG_Q, "as_of": "2023-11-22"})
@@ -148,9 +148,9 @@ def test_openai_backend_through_a_real_http_server(news: NewsStore) -> None:
     assert "<sources>" in request["messages"][1]["content"]
 
 
-def test_unreachable_llm_server_keeps_the_retrieved_sources(news: NewsStore) -> None:
+def test_unreachable_llm_server_keeps_the_retrieved_sources(samples: NewsStore) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
-    api = NewsRAG(Settings(home=news.home, llm={"base_url": url, "timeout_seconds": 5}), store=news)
+    api = NewsRAG(Settings(home=samples.home, llm={"base_url": url, "timeout_seconds": 5}), store=samples)
     with pytest.raises(LLMUnavailableWithPassages, match=r"127\.0\.0\.1") as info:
         api.ask(STOLTENBERG_Q, backend="openai")
     assert info.value.passages and info.value.passages[0].source == "MIA"
@@ -159,8 +159,8 @@ def test_unreachable_llm_server_keeps_the_retrieved_sources(news: NewsStore) -> 
 # ---- the command ---------------------------------------------------------------------------------
 
 
-def test_cli_ask_json(news: NewsStore) -> None:
-    code, out, _ = _cli(news, STOLTENBERG_Q, "--backend", "extractive", "--as-of", "2023-11-22", "--json")
+def test_cli_ask_json(samples: NewsStore) -> None:
+    code, out, _ = _cli(samples, STOLTENBERG_Q, "--backend", "extractive", "--as-of", "2023-11-22", "--json")
     assert code == 0
     data = json.loads(out)
     assert {"answer", "abstained", "citations", "timings"} <= set(data)
@@ -182,33 +182,33 @@ def test_cli_ask_json(news: NewsStore) -> None:
     assert data["timings"]["total"] > 0
 
 
-def test_cli_ask_human_output_lists_numbered_sources_with_quotes(news: NewsStore) -> None:
-    code, out, _ = _cli(news, STOLTENBERG_Q, "--backend", "extractive")
+def test_cli_ask_human_output_lists_numbered_sources_with_quotes(samples: NewsStore) -> None:
+    code, out, _ = _cli(samples, STOLTENBERG_Q, "--backend", "extractive")
     assert code == 0
     answer, sources = out.split("\nSources:\n")
     assert "[1]" in answer
     assert sources.startswith("[1] ") and '    "' in sources and "(MIA, 2023-11-21)" in sources
 
 
-def test_cli_ask_abstains_plainly(news: NewsStore) -> None:
+def test_cli_ask_abstains_plainly(samples: NewsStore) -> None:
     code, out, _ = _cli(
-        news, "What did the mayor of Lyon say about bicycle lanes?", "--backend", "extractive"
+        samples, "What did the mayor of Lyon say about bicycle lanes?", "--backend", "extractive"
     )
     assert code == 0
     assert out.startswith("The ingested articles don't say") and "The closest articles are:" in out
 
 
-def test_cli_ask_unreachable_server_prints_sources_and_exits_1(news: NewsStore) -> None:
+def test_cli_ask_unreachable_server_prints_sources_and_exits_1(samples: NewsStore) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
-    code, out, err = _cli(news, STOLTENBERG_Q, "--backend", "openai", "--base-url", url)
+    code, out, err = _cli(samples, STOLTENBERG_Q, "--backend", "openai", "--base-url", url)
     assert code == 1
     assert out.startswith("The retrieved passages (no answer was generated):") and "[1] " in out
     assert "cannot reach the LLM server" in err and "--backend extractive" in err
 
 
-def test_cli_ask_bad_input(news: NewsStore, tmp_path: Path) -> None:
-    assert _cli(news, "q", "--as-of", "yesterday")[0] == 2
-    assert _cli(news, "q", "--backend", "gpt9")[0] == 2
+def test_cli_ask_bad_input(samples: NewsStore, tmp_path: Path) -> None:
+    assert _cli(samples, "q", "--as-of", "yesterday")[0] == 2
+    assert _cli(samples, "q", "--backend", "gpt9")[0] == 2
     result = CliRunner().invoke(
         app, ["ask", "What happened?", "--home", str(tmp_path), "--backend", "extractive"]
     )

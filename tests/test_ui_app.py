@@ -17,7 +17,7 @@ from rag.records import Answer
 from rag.settings import LLMSettings, Settings
 from rag.store import NewsStore
 from tests._processes import free_port
-from tests.answering_data import SAMPLES, STOLTENBERG_Q, build_store, fake_llm
+from tests.answering_data import STOLTENBERG_Q, fake_llm
 from ui import ChatHandlers, create_app, launch
 from ui.render import Turn
 
@@ -44,13 +44,6 @@ class RecordingRAG(NewsRAG):
         filters = {k: v for k, v in kwargs.items() if k != "backend"}
         self.calls = [*getattr(self, "calls", []), self.query(question, **filters)]
         yield from super().stream(question, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Iterator[NewsStore]:  # type: ignore[no-untyped-def]
-    store = build_store(tmp_path_factory.getbasetemp(), "uisamples", [SAMPLES], embeddings)
-    yield store
-    store.close()
 
 
 def _settings(store: NewsStore, **kw: Any) -> Settings:
