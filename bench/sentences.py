@@ -22,12 +22,9 @@ from typing import Annotated
 
 import typer
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from rag import sentence_spans
 
-from rag import sentence_spans  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data" / "realtimeqa"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "realtimeqa"
 Spans = list[tuple[int, int]]
 
 
