@@ -42,9 +42,11 @@ def test_dev_questions_find_their_articles_with_and_without_dates(corpus_1k, dat
     retriever = HybridRetriever.from_settings(store, Settings())
 
     hit4, mrr = _scores(retriever, questions, dated=True)
-    # Measured 0.990 / 0.939 (docs/retrieval.md); the floor allows a question's noise.
-    assert hit4 >= 0.97 and mrr >= 0.93, (hit4, mrr)
+    # Measured 0.990 / 0.939, and 0.990 / 0.934 on a fresh ingest with today's packages
+    # (docs/retrieval.md); the floors allow a question's noise (a first hit ranked second: MRR -0.005).
+    assert hit4 >= 0.97 and mrr >= 0.925, (hit4, mrr)
     hit4, mrr = _scores(retriever, questions, dated=False)
-    # Measured 0.878 / 0.783 (docs/retrieval.md); issue #12's target hit@4 0.90 is not reached yet,
-    # so this floor guards what is measured: a regression below it fails.
-    assert hit4 >= 0.87 and mrr >= 0.78, (hit4, mrr)
+    # Measured 0.878 / 0.783, and 0.888 / 0.780 on a fresh ingest with today's packages
+    # (docs/retrieval.md); issue #12's target hit@4 0.90 is not reached yet, so these floors guard
+    # what is measured, less a question's noise: a regression below them fails.
+    assert hit4 >= 0.87 and mrr >= 0.775, (hit4, mrr)
