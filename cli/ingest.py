@@ -78,7 +78,7 @@ def _summary(report: IngestReport) -> str:
         f"duplicates {report.duplicates}, failed {len(report.failed)}"
         + (f", pruned {report.pruned}" if report.pruned else "")
         + (f", repaired {report.repaired}" if report.repaired else ""),
-        f"{report.chunks_added} chunks embedded in {report.seconds:.1f} s ({rate:.0f} chunks/s)",
+        f"{report.chunks_added} chunks embedded in {report.seconds:.1f} s ({rate:.1f} chunks/s)",
     ]
     if report.duplicates:
         pairs = list(report.duplicate_of.items())
