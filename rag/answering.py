@@ -298,12 +298,14 @@ class AnswerEngine:
         enough = coverage >= self.min_coverage and similarity >= self.min_similarity
         return Evidence(coverage, similarity, enough)
 
-    def _remember_question(self, found: Retrieval) -> None:
-        """The retriever embedded the question once: the extractive generator, the excerpts and
-        the verifier take that vector from the cache instead of embedding the question again."""
+    def search(self, query: Query, *, k: int, max_per_article: int | None = None) -> Retrieval:
+        """The retriever's search; the question's vector it computed goes into the verifier's
+        cache, so the extractive generator, the excerpts and the verifier do not embed it again."""
+        found = self.retriever.search(query, k=k, max_per_article=max_per_article)
         embed = self.verifier.embed
         if isinstance(embed, EmbeddingCache) and found.reading is not None and found.reading.vector:
             embed.remember(found.reading.text, found.reading.vector)
+        return found
 
     def condense(self, question: str, history: History | None, model: BaseChatModel | None) -> str:
         """The follow-up rewritten as a standalone question (unchanged without history)."""
@@ -346,8 +348,7 @@ class AnswerEngine:
         standalone = self.condense(question, query.history, model)
         timings["condense"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        found = self.retriever.search(query.asking(standalone), k=self.k)
-        self._remember_question(found)
+        found = self.search(query.asking(standalone), k=self.k)
         passages = found.passages
         evidence = self.evidence(standalone, found)
         timings["retrieve"] = time.perf_counter() - t1

@@ -75,7 +75,7 @@ class MultiAnswerer:
                 until = start - timedelta(days=1)
                 q = replace(q, until=min(until, query.until) if query.until else until)
             k = self.wide_k if wide else self.engine.k
-            found = self.engine.retriever.search(q, k=k, max_per_article=1 if wide else None)
+            found = self.engine.search(q, k=k, max_per_article=1 if wide else None)
             out.append((sub, found))
         return out
 

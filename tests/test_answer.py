@@ -303,3 +303,28 @@ def test_the_question_is_embedded_once_on_its_way_to_an_extractive_answer(
     assert not answer.abstained and answer.citations
     assert asked.count(QUESTION) == 1, "embedded by the retriever, then taken from the cache"
     assert len(asked) > 1, "the passages' sentences were embedded"
+
+
+def test_each_sub_question_is_embedded_once_on_its_way_to_a_multi_article_answer(
+    filled_store: NewsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comparison is searched once per side (rag/multi.py), through the same engine search: each
+    side's vector is reused when the answer's sentences are picked, not embedded again."""
+    from rag.decompose import plan_question
+
+    question = "Which opened earlier, the tram extension to Newhaven or NATO's office in Belgrade?"
+    plan = plan_question(question)
+    assert plan is not None and plan.kind == "comparison"
+    rag = NewsRAG(Settings(home=filled_store.home), store=filled_store)
+    asked: list[str] = []
+    model = filled_store.embeddings.embed_array
+
+    def counting(texts: list[str]) -> Any:
+        asked.extend(texts)
+        return model(texts)
+
+    monkeypatch.setattr(filled_store.embeddings, "embed_array", counting)
+    answer = rag.ask(question, backend="extractive")
+    assert answer.kind == "comparison"
+    for part in plan.parts:
+        assert asked.count(part.text) == 1, part.text
