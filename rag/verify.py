@@ -81,19 +81,22 @@ class EmbeddingCache:
         fresh = dict(zip(missing, self._embed(missing), strict=True)) if missing else {}
         with self._lock:
             rows = [fresh[t] if t in fresh else self._cache[t] for t in texts]
-            self._cache.update(fresh)
-            while len(self._cache) > self._maxsize:
-                self._cache.popitem(last=False)
+            self._keep(fresh)
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
     def remember(self, text: str, vector: Sequence[float]) -> None:
         """Keep ``text``'s vector, embedded elsewhere by the same model (the retriever's vector of
         the question), so that it is not embedded again."""
         with self._lock:
-            self._cache[text] = np.asarray(vector, dtype=np.float32)
+            self._keep({text: np.asarray(vector, dtype=np.float32)})
+
+    def _keep(self, vectors: dict[str, np.ndarray]) -> None:
+        """Add ``vectors`` as the newest entries and drop the oldest past ``maxsize`` (lock held)."""
+        for text, vector in vectors.items():
+            self._cache[text] = vector
             self._cache.move_to_end(text)
-            while len(self._cache) > self._maxsize:
-                self._cache.popitem(last=False)
+        while len(self._cache) > self._maxsize:
+            self._cache.popitem(last=False)
 
 
 def content_stems_weighted(text: str) -> dict[str, float]:
