@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +37,8 @@ def ingest_corpus(
             bar.update(task, completed=p.articles, extra=f", {p.chunks} chunks")
 
     options = IngestOptions.from_settings(settings, prune=True)
-    if bar is None:
+    with bar if bar is not None else nullcontext():
         report = ingest([corpus], store, options=options, progress=tick)
-    else:
-        with bar:
-            report = ingest([corpus], store, options=options, progress=tick)
     if report.failed:
         log.warning(
             "%d input(s) of the corpus failed to ingest, e.g. %s", len(report.failed), report.failed[0]
